@@ -1,0 +1,148 @@
+package io.dlm4j;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * The defaults and settings of a {@link Dlm}. Immutable; made with {@link #builder()}.
+ */
+public final class DlmOptions {
+
+    public static final Duration DEFAULT_TTL = Duration.ofSeconds(30);
+    public static final Duration DEFAULT_WAITING_INTERVAL = Duration.ofMillis(100);
+    public static final Duration DEFAULT_OPERATION_TIMEOUT = Duration.ofSeconds(10);
+
+    private final String defaultOwner;
+    private final Duration defaultTtl;
+    private final Duration waitingInterval;
+    private final boolean autoRefresh;
+    private final Clock clock;
+    private final Duration operationTimeout;
+
+    private DlmOptions(Builder b) {
+        this.defaultOwner = b.defaultOwner != null ? b.defaultOwner : hostName();
+        this.defaultTtl = b.defaultTtl;
+        this.waitingInterval = b.waitingInterval;
+        this.autoRefresh = b.autoRefresh;
+        this.clock = b.clock;
+        this.operationTimeout = b.operationTimeout;
+    }
+
+    public static DlmOptions defaults() {
+        return builder().build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder that starts from these options. */
+    public Builder toBuilder() {
+        return new Builder()
+                .defaultOwner(defaultOwner)
+                .defaultTtl(defaultTtl)
+                .waitingInterval(waitingInterval)
+                .autoRefresh(autoRefresh)
+                .clock(clock)
+                .operationTimeout(operationTimeout);
+    }
+
+    /** Owner of mutexes made without one; by default the host name. */
+    public String defaultOwner() {
+        return defaultOwner;
+    }
+
+    /** Ttl of mutexes made without one; by default 30 s. */
+    public Duration defaultTtl() {
+        return defaultTtl;
+    }
+
+    /** The longest pause between two tries while waiting for a lock; by default 100 ms. */
+    public Duration waitingInterval() {
+        return waitingInterval;
+    }
+
+    /** Whether leases refresh themselves until closed or lost; by default false. */
+    public boolean autoRefresh() {
+        return autoRefresh;
+    }
+
+    /** The client's clock, used for local estimates only ({@link Lease#expiresAt()}). */
+    public Clock clock() {
+        return clock;
+    }
+
+    /** The deadline of one backend operation; by default 10 s. */
+    public Duration operationTimeout() {
+        return operationTimeout;
+    }
+
+    @Override
+    public String toString() {
+        return "DlmOptions{defaultOwner=" + defaultOwner + ", defaultTtl=" + defaultTtl
+                + ", waitingInterval=" + waitingInterval + ", autoRefresh=" + autoRefresh
+                + ", clock=" + clock + ", operationTimeout=" + operationTimeout + '}';
+    }
+
+    private static String hostName() {
+        String fromEnvironment = System.getenv("HOSTNAME");
+        try {
+            String name = InetAddress.getLocalHost().getHostName();
+            if (name != null && !name.isBlank()) {
+                return name;
+            }
+        } catch (UnknownHostException e) {
+            // fall through to the environment: containers often resolve no name for themselves
+        }
+        return fromEnvironment != null && !fromEnvironment.isBlank() ? fromEnvironment : "localhost";
+    }
+
+    public static final class Builder {
+        private String defaultOwner;
+        private Duration defaultTtl = DEFAULT_TTL;
+        private Duration waitingInterval = DEFAULT_WAITING_INTERVAL;
+        private boolean autoRefresh;
+        private Clock clock = Clock.systemUTC();
+        private Duration operationTimeout = DEFAULT_OPERATION_TIMEOUT;
+
+        private Builder() {
+        }
+
+        public Builder defaultOwner(String owner) {
+            this.defaultOwner = Arguments.owner(owner, "defaultOwner");
+            return this;
+        }
+
+        public Builder defaultTtl(Duration ttl) {
+            this.defaultTtl = Arguments.positive(ttl, "defaultTtl");
+            return this;
+        }
+
+        public Builder waitingInterval(Duration interval) {
+            this.waitingInterval = Arguments.positive(interval, "waitingInterval");
+            return this;
+        }
+
+        public Builder autoRefresh(boolean autoRefresh) {
+            this.autoRefresh = autoRefresh;
+            return this;
+        }
+
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock must not be null");
+            return this;
+        }
+
+        public Builder operationTimeout(Duration timeout) {
+            this.operationTimeout = Arguments.positive(timeout, "operationTimeout");
+            return this;
+        }
+
+        public DlmOptions build() {
+            return new DlmOptions(this);
+        }
+    }
+}

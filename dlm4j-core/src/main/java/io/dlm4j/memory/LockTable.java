@@ -1,0 +1,108 @@
+package io.dlm4j.memory;
+
+import io.dlm4j.spi.Acquisition;
+import io.dlm4j.spi.StoredHold;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArraySet;
+
+/**
+ * The JVM-wide table that every {@link InMemoryDlm} shares, as processes share a server. Its clock
+ * is {@link System#nanoTime()}, so no Dlm's {@code DlmOptions.clock} can move its expiries.
+ */
+final class LockTable {
+
+    static final LockTable SHARED = new LockTable();
+
+    private record Hold(String owner, long token, long expiresAtNanos) {
+        boolean liveAt(long now) {
+            return expiresAtNanos - now > 0;
+        }
+
+        StoredHold stored(long now) {
+            return new StoredHold(owner, token, Duration.ofNanos(expiresAtNanos - now));
+        }
+    }
+
+    private final Map<String, Hold> holds = new HashMap<>();
+    // One counter per key ever locked, kept when holds go, so that tokens never repeat.
+    private final Map<String, Long> lastTokens = new HashMap<>();
+    private final Map<String, Set<Runnable>> releaseListeners = new ConcurrentHashMap<>();
+
+    synchronized Acquisition acquire(String key, String owner, Duration ttl) {
+        long now = System.nanoTime();
+        Hold current = holds.get(key);
+        if (current != null && current.liveAt(now)) {
+            if (!current.owner().equals(owner)) {
+                return Acquisition.heldBy(current.stored(now));
+            }
+            Hold extended = new Hold(owner, current.token(), now + ttl.toNanos());
+            holds.put(key, extended);
+            return Acquisition.refreshed(extended.stored(now));
+        }
+        long token = lastTokens.merge(key, 1L, Long::sum);
+        Hold created = new Hold(owner, token, now + ttl.toNanos());
+        holds.put(key, created);
+        return Acquisition.acquired(created.stored(now));
+    }
+
+    synchronized boolean refresh(String key, String owner, Duration ttl) {
+        long now = System.nanoTime();
+        Hold current = holds.get(key);
+        if (current == null || !current.liveAt(now) || !current.owner().equals(owner)) {
+            return false;
+        }
+        holds.put(key, new Hold(owner, current.token(), now + ttl.toNanos()));
+        return true;
+    }
+
+    boolean release(String key, String owner) {
+        boolean released;
+        synchronized (this) {
+            Hold current = holds.get(key);
+            released = current != null && current.owner().equals(owner) && current.liveAt(System.nanoTime());
+            if (current != null && current.owner().equals(owner)) {
+                holds.remove(key);
+            }
+        }
+        if (released) {
+            notifyReleased(key);
+        }
+        return released;
+    }
+
+    synchronized Optional<StoredHold> read(String key) {
+        long now = System.nanoTime();
+        Hold current = holds.get(key);
+        return current != null && current.liveAt(now) ? Optional.of(current.stored(now)) : Optional.empty();
+    }
+
+    /** Drops the hold as a cleanup of expired records would; the token counter stays. */
+    void forget(String key) {
+        synchronized (this) {
+            holds.remove(key);
+        }
+        notifyReleased(key);
+    }
+
+    Runnable subscribe(String key, Runnable wake) {
+        releaseListeners.computeIfAbsent(key, k -> new CopyOnWriteArraySet<>()).add(wake);
+        return () -> releaseListeners.computeIfPresent(key, (k, listeners) -> {
+            listeners.remove(wake);
+            return listeners.isEmpty() ? null : listeners;
+        });
+    }
+
+    private void notifyReleased(String key) {
+        Set<Runnable> listeners = releaseListeners.get(key);
+        if (listeners != null) {
+            List.copyOf(listeners).forEach(Runnable::run);
+        }
+    }
+}

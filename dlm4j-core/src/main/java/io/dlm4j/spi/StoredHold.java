@@ -1,0 +1,20 @@
+package io.dlm4j.spi;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * A live hold as the backend sees it.
+ *
+ * @param owner        who holds the lock
+ * @param fencingToken the hold's token; 0 if the record carries none (one written by another
+ *                     program, such as the Go {@code mongolock})
+ * @param remaining    time left before the hold expires, by the backend's clock
+ */
+public record StoredHold(String owner, long fencingToken, Duration remaining) {
+
+    public StoredHold {
+        Objects.requireNonNull(owner, "owner");
+        Objects.requireNonNull(remaining, "remaining");
+    }
+}

@@ -1,0 +1,270 @@
+package io.dlm4j.mongo;
+
+import com.mongodb.ErrorCategory;
+import com.mongodb.MongoCommandException;
+import com.mongodb.MongoWriteException;
+import com.mongodb.WriteConcern;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.FindOneAndUpdateOptions;
+import com.mongodb.client.model.IndexOptions;
+import com.mongodb.client.model.Indexes;
+import com.mongodb.client.model.ReturnDocument;
+import com.mongodb.client.model.Updates;
+import io.dlm4j.spi.Acquisition;
+import io.dlm4j.spi.LockStore;
+import io.dlm4j.spi.StoredHold;
+import org.bson.Document;
+import org.bson.conversions.Bson;
+
+import java.time.Duration;
+import java.util.Date;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+import static com.mongodb.client.model.Filters.and;
+import static com.mongodb.client.model.Filters.eq;
+import static com.mongodb.client.model.Filters.exists;
+import static com.mongodb.client.model.Filters.gte;
+import static com.mongodb.client.model.Filters.lt;
+import static com.mongodb.client.model.Filters.or;
+import static com.mongodb.client.model.Updates.combine;
+import static com.mongodb.client.model.Updates.inc;
+import static com.mongodb.client.model.Updates.set;
+
+/**
+ * Locks as documents of the Go {@code mongolock} shape, {@code {_id: key, owner, expiry}}, plus a
+ * {@code fence} field.
+ *
+ * <h2>Fencing tokens</h2>
+ * A token is {@code epoch << 32 | seq}. {@code seq} is the lock document's {@code fence} counter,
+ * raised by one on every takeover in the same command that takes the lock. The lock document can
+ * vanish (the {@code expired_locks} TTL index, an operator), and its counter with it, so a lock
+ * document that starts again at {@code seq} 1 is stamped with a new {@code epoch} from a counter
+ * document {@code {_id: {fenceOf: key}}} that carries no {@code expiry} and so is never cleaned up.
+ * Every epoch is greater than the last, so every token of a new lock document is greater than every
+ * token of the documents before it; within one document {@code seq} rises. That holds whatever the
+ * clocks say. Cost: a takeover of an existing document is one command; the first hold on a new
+ * document takes two more (the epoch and the stamp).
+ *
+ * <h2>Expiry</h2>
+ * Judged by the server's clock: filters compare {@code expiry} with {@link ServerClock#now()}.
+ */
+final class MongoLockStore implements LockStore {
+
+    static final String ID = "_id";
+    static final String OWNER = "owner";
+    static final String EXPIRY = "expiry";
+    static final String FENCE = "fence";
+    static final String EPOCH = "epoch";
+    static final String TTL_INDEX = "expired_locks";
+    static final long EPOCH_UNIT = 1L << 32;
+    private static final Date RELEASED = new Date(0);
+    private static final int TRIES = 5;
+    private static final FindOneAndUpdateOptions UPSERT_AFTER =
+            new FindOneAndUpdateOptions().upsert(true).returnDocument(ReturnDocument.AFTER);
+    private static final FindOneAndUpdateOptions AFTER =
+            new FindOneAndUpdateOptions().returnDocument(ReturnDocument.AFTER);
+
+    private final MongoCollection<Document> locks;
+    private final ServerClock clock;
+    private final String description;
+    private final AutoCloseable ownedClient;
+    private volatile boolean indexed;
+
+    /**
+     * @param ownedClient closed with the store; null when the user passed the collection in
+     */
+    MongoLockStore(MongoCollection<Document> collection, Duration operationTimeout, String address,
+                   AutoCloseable ownedClient) {
+        this.locks = withDefaults(collection, operationTimeout);
+        this.clock = new ServerClock(locks);
+        this.description = "MongoDB " + (address == null ? "" : "at " + address + ", ")
+                + "collection " + collection.getNamespace().getFullName();
+        this.ownedClient = ownedClient;
+    }
+
+    /**
+     * Majority, journaled writes unless the collection says otherwise: a lock acknowledged by one
+     * member only can vanish in a failover, and two owners would then both hold it.
+     */
+    private static MongoCollection<Document> withDefaults(MongoCollection<Document> collection, Duration timeout) {
+        MongoCollection<Document> result = collection;
+        if (result.getWriteConcern().isServerDefault()) {
+            result = result.withWriteConcern(WriteConcern.MAJORITY.withJournal(true));
+        }
+        if (result.getTimeout(TimeUnit.MILLISECONDS) == null) {
+            result = result.withTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        }
+        return result;
+    }
+
+    /** Creates the cleanup index and reads the server's clock; retried on first use if it failed. */
+    void prepare() {
+        if (!indexed) {
+            locks.createIndex(Indexes.ascending(EXPIRY),
+                    new IndexOptions().name(TTL_INDEX).expireAfter(0L, TimeUnit.SECONDS));
+            indexed = true;
+        }
+        if (!clock.isMeasured()) {
+            for (int i = 0; i < 3; i++) {
+                clock.measure();
+            }
+        }
+    }
+
+    @Override
+    public Acquisition acquire(String key, String owner, Duration ttl) {
+        prepare();
+        for (int i = 0; i < TRIES; i++) {
+            Acquisition acquisition = tryAcquire(key, owner, ttl);
+            if (acquisition != null) {
+                return acquisition;
+            }
+        }
+        throw new IllegalStateException("the lock document of '" + key + "' changed under every one of "
+                + TRIES + " tries");
+    }
+
+    /** Null when the document changed between two commands, and it is worth another go. */
+    private Acquisition tryAcquire(String key, String owner, Duration ttl) {
+        Date now = clock.now();
+        Date expiry = plus(now, ttl);
+        try {
+            Document taken = locks.findOneAndUpdate(
+                    and(eq(ID, key), lt(EXPIRY, now)),
+                    combine(set(OWNER, owner), set(EXPIRY, expiry), inc(FENCE, 1L)),
+                    UPSERT_AFTER);
+            return ownHold(key, owner, taken, ttl).map(Acquisition::acquired).orElse(null);
+        } catch (MongoWriteException | MongoCommandException e) {
+            if (!isDuplicateKey(e)) {
+                throw e;
+            }
+        }
+        // the document exists with a live expiry: ours to extend, or another owner's
+        Document current = locks.find(eq(ID, key)).first();
+        if (current != null && !(current.get(EXPIRY) instanceof Date)) {
+            throw new IllegalStateException("the lock document of '" + key + "' has no date in '" + EXPIRY
+                    + "', so it can never expire: " + current.toJson());
+        }
+        if (current == null || !isLive(current, now)) {
+            return null;
+        }
+        if (!owner.equals(current.getString(OWNER))) {
+            return Acquisition.heldBy(hold(current, now));
+        }
+        Document extended = locks.findOneAndUpdate(
+                and(eq(ID, key), eq(OWNER, owner), gte(EXPIRY, now)), set(EXPIRY, expiry), AFTER);
+        return extended == null ? null : ownHold(key, owner, extended, ttl).map(Acquisition::refreshed).orElse(null);
+    }
+
+    /** The caller's hold in {@code document}, stamped with an epoch first if it has none yet. */
+    private Optional<StoredHold> ownHold(String key, String owner, Document document, Duration ttl) {
+        Document stamped = fence(document) >= EPOCH_UNIT ? document : stamp(key, owner);
+        return stamped == null ? Optional.empty() : Optional.of(new StoredHold(owner, fence(stamped), ttl));
+    }
+
+    private Document stamp(String key, String owner) {
+        Document counter = locks.findOneAndUpdate(eq(ID, new Document("fenceOf", key)), inc(EPOCH, 1L), UPSERT_AFTER);
+        long epoch = ((Number) counter.get(EPOCH)).longValue();
+        Bson unstamped = or(lt(FENCE, EPOCH_UNIT), exists(FENCE, false));
+        Document stamped = locks.findOneAndUpdate(and(eq(ID, key), eq(OWNER, owner), unstamped),
+                inc(FENCE, epoch * EPOCH_UNIT), AFTER);
+        if (stamped != null) {
+            return stamped;
+        }
+        // another process of the same owner may have stamped it first; anything else means we lost it
+        Document current = locks.find(and(eq(ID, key), eq(OWNER, owner))).first();
+        return current != null && fence(current) >= EPOCH_UNIT && isLive(current, clock.now()) ? current : null;
+    }
+
+    @Override
+    public boolean refresh(String key, String owner, Duration ttl) {
+        prepare();
+        Date now = clock.now();
+        return locks.updateOne(and(eq(ID, key), eq(OWNER, owner), gte(EXPIRY, now)),
+                set(EXPIRY, plus(now, ttl))).getMatchedCount() > 0;
+    }
+
+    /**
+     * Marks the hold expired rather than deleting it: the document keeps its fence counter, so the
+     * next takeover is one command; the TTL index removes it later.
+     */
+    @Override
+    public boolean release(String key, String owner) {
+        prepare();
+        return locks.updateOne(and(eq(ID, key), eq(OWNER, owner), gte(EXPIRY, clock.now())),
+                set(EXPIRY, RELEASED)).getMatchedCount() > 0;
+    }
+
+    @Override
+    public Optional<StoredHold> read(String key) {
+        prepare();
+        Date now = clock.now();
+        Document current = locks.find(eq(ID, key)).first();
+        return current != null && isLive(current, now) ? Optional.of(hold(current, now)) : Optional.empty();
+    }
+
+    @Override
+    public Duration ping() {
+        long start = System.nanoTime();
+        locks.find(eq(ID, ServerClock.PROBE_ID)).first();
+        return Duration.ofNanos(System.nanoTime() - start);
+    }
+
+    @Override
+    public String describe() {
+        return description;
+    }
+
+    @Override
+    public void housekeeping() {
+        clock.measure();
+    }
+
+    @Override
+    public Duration housekeepingInterval() {
+        return Duration.ofSeconds(10);
+    }
+
+    @Override
+    public void close() {
+        if (ownedClient != null) {
+            try {
+                ownedClient.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("closing the MongoDB client failed", e);
+            }
+        }
+    }
+
+    ServerClock clock() {
+        return clock;
+    }
+
+    private static StoredHold hold(Document document, Date now) {
+        long fence = fence(document);
+        Date expiry = document.getDate(EXPIRY);
+        return new StoredHold(document.getString(OWNER), fence >= EPOCH_UNIT ? fence : 0,
+                Duration.ofMillis(expiry.getTime() - now.getTime()));
+    }
+
+    private static boolean isLive(Document document, Date now) {
+        return document.get(EXPIRY) instanceof Date expiry && !expiry.before(now)
+                && document.get(OWNER) instanceof String;
+    }
+
+    private static long fence(Document document) {
+        return document.get(FENCE) instanceof Number fence ? fence.longValue() : 0;
+    }
+
+    private static Date plus(Date date, Duration duration) {
+        return new Date(date.getTime() + duration.toMillis());
+    }
+
+    private static boolean isDuplicateKey(RuntimeException e) {
+        if (e instanceof MongoWriteException write) {
+            return write.getError().getCategory() == ErrorCategory.DUPLICATE_KEY;
+        }
+        return ErrorCategory.fromErrorCode(((MongoCommandException) e).getErrorCode()) == ErrorCategory.DUPLICATE_KEY;
+    }
+}
