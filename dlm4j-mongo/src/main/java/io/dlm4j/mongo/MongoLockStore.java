@@ -14,7 +14,6 @@ import io.dlm4j.spi.Acquisition;
 import io.dlm4j.spi.LockStore;
 import io.dlm4j.spi.StoredHold;
 import org.bson.Document;
-import org.bson.conversions.Bson;
 
 import java.time.Duration;
 import java.util.Date;
@@ -26,9 +25,9 @@ import static com.mongodb.client.model.Filters.eq;
 import static com.mongodb.client.model.Filters.exists;
 import static com.mongodb.client.model.Filters.gte;
 import static com.mongodb.client.model.Filters.lt;
-import static com.mongodb.client.model.Filters.or;
 import static com.mongodb.client.model.Updates.combine;
 import static com.mongodb.client.model.Updates.inc;
+import static com.mongodb.client.model.Updates.max;
 import static com.mongodb.client.model.Updates.set;
 
 /**
@@ -36,15 +35,16 @@ import static com.mongodb.client.model.Updates.set;
  * {@code fence} field.
  *
  * <h2>Fencing tokens</h2>
- * A token is {@code epoch << 32 | seq}. {@code seq} is the lock document's {@code fence} counter,
+ * A token is {@code (epoch - 1) * 2^32 + fence}. {@code fence} is the lock document's counter,
  * raised by one on every takeover in the same command that takes the lock. The lock document can
  * vanish (the {@code expired_locks} TTL index, an operator), and its counter with it, so a lock
- * document that starts again at {@code seq} 1 is stamped with a new {@code epoch} from a counter
+ * document that starts again at {@code fence} 1 is stamped with a new {@code epoch} from a counter
  * document {@code {_id: {fenceOf: key}}} that carries no {@code expiry} and so is never cleaned up.
  * Every epoch is greater than the last, so every token of a new lock document is greater than every
- * token of the documents before it; within one document {@code seq} rises. That holds whatever the
+ * token of the documents before it; within one document {@code fence} rises. That holds whatever the
  * clocks say. Cost: a takeover of an existing document is one command; the first hold on a new
- * document takes two more (the epoch and the stamp).
+ * document takes two more (the epoch and the stamp). Bound: 2^32 takeovers of one document without
+ * the document ever being cleaned up.
  *
  * <h2>Expiry</h2>
  * Judged by the server's clock: filters compare {@code expiry} with {@link ServerClock#now()}.
@@ -57,6 +57,7 @@ final class MongoLockStore implements LockStore {
     static final String FENCE = "fence";
     static final String EPOCH = "epoch";
     static final String TTL_INDEX = "expired_locks";
+    static final String FENCE_COUNTER = "fenceOf";
     static final long EPOCH_UNIT = 1L << 32;
     private static final Date RELEASED = new Date(0);
     private static final int TRIES = 5;
@@ -159,22 +160,21 @@ final class MongoLockStore implements LockStore {
 
     /** The caller's hold in {@code document}, stamped with an epoch first if it has none yet. */
     private Optional<StoredHold> ownHold(String key, String owner, Document document, Duration ttl) {
-        Document stamped = fence(document) >= EPOCH_UNIT ? document : stamp(key, owner);
-        return stamped == null ? Optional.empty() : Optional.of(new StoredHold(owner, fence(stamped), ttl));
+        Document stamped = token(document) > 0 ? document : stamp(key, owner);
+        return stamped == null ? Optional.empty() : Optional.of(new StoredHold(owner, token(stamped), ttl));
     }
 
     private Document stamp(String key, String owner) {
-        Document counter = locks.findOneAndUpdate(eq(ID, new Document("fenceOf", key)), inc(EPOCH, 1L), UPSERT_AFTER);
-        long epoch = ((Number) counter.get(EPOCH)).longValue();
-        Bson unstamped = or(lt(FENCE, EPOCH_UNIT), exists(FENCE, false));
-        Document stamped = locks.findOneAndUpdate(and(eq(ID, key), eq(OWNER, owner), unstamped),
-                inc(FENCE, epoch * EPOCH_UNIT), AFTER);
+        Document counter = locks.findOneAndUpdate(eq(ID, new Document(FENCE_COUNTER, key)), inc(EPOCH, 1L),
+                UPSERT_AFTER);
+        Document stamped = locks.findOneAndUpdate(and(eq(ID, key), eq(OWNER, owner), exists(EPOCH, false)),
+                combine(set(EPOCH, counter.get(EPOCH)), max(FENCE, 1L)), AFTER);
         if (stamped != null) {
             return stamped;
         }
         // another process of the same owner may have stamped it first; anything else means we lost it
         Document current = locks.find(and(eq(ID, key), eq(OWNER, owner))).first();
-        return current != null && fence(current) >= EPOCH_UNIT && isLive(current, clock.now()) ? current : null;
+        return current != null && token(current) > 0 && isLive(current, clock.now()) ? current : null;
     }
 
     @Override
@@ -242,9 +242,8 @@ final class MongoLockStore implements LockStore {
     }
 
     private static StoredHold hold(Document document, Date now) {
-        long fence = fence(document);
         Date expiry = document.getDate(EXPIRY);
-        return new StoredHold(document.getString(OWNER), fence >= EPOCH_UNIT ? fence : 0,
+        return new StoredHold(document.getString(OWNER), token(document),
                 Duration.ofMillis(expiry.getTime() - now.getTime()));
     }
 
@@ -253,8 +252,12 @@ final class MongoLockStore implements LockStore {
                 && document.get(OWNER) instanceof String;
     }
 
-    private static long fence(Document document) {
-        return document.get(FENCE) instanceof Number fence ? fence.longValue() : 0;
+    /** The document's token; 0 while it has no epoch (new, or written by the Go package). */
+    static long token(Document document) {
+        if (!(document.get(EPOCH) instanceof Number epoch) || !(document.get(FENCE) instanceof Number fence)) {
+            return 0;
+        }
+        return (epoch.longValue() - 1) * EPOCH_UNIT + fence.longValue();
     }
 
     private static Date plus(Date date, Duration duration) {
