@@ -14,6 +14,8 @@ import io.dlm4j.spi.Acquisition;
 import io.dlm4j.spi.LockStore;
 import io.dlm4j.spi.StoredHold;
 import org.bson.Document;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.Date;
@@ -61,6 +63,9 @@ final class MongoLockStore implements LockStore {
     static final long EPOCH_UNIT = 1L << 32;
     private static final Date RELEASED = new Date(0);
     private static final int TRIES = 5;
+    private static final int INDEX_OPTIONS_CONFLICT = 85;
+    private static final int INDEX_KEY_SPECS_CONFLICT = 86;
+    private static final Logger LOG = LoggerFactory.getLogger(MongoLockStore.class);
     private static final FindOneAndUpdateOptions UPSERT_AFTER =
             new FindOneAndUpdateOptions().upsert(true).returnDocument(ReturnDocument.AFTER);
     private static final FindOneAndUpdateOptions AFTER =
@@ -102,14 +107,28 @@ final class MongoLockStore implements LockStore {
     /** Creates the cleanup index and reads the server's clock; retried on first use if it failed. */
     void prepare() {
         if (!indexed) {
-            locks.createIndex(Indexes.ascending(EXPIRY),
-                    new IndexOptions().name(TTL_INDEX).expireAfter(0L, TimeUnit.SECONDS));
+            createCleanupIndex();
             indexed = true;
         }
         if (!clock.isMeasured()) {
             for (int i = 0; i < 3; i++) {
                 clock.measure();
             }
+        }
+    }
+
+    private void createCleanupIndex() {
+        try {
+            locks.createIndex(Indexes.ascending(EXPIRY),
+                    new IndexOptions().name(TTL_INDEX).expireAfter(0L, TimeUnit.SECONDS));
+        } catch (MongoCommandException e) {
+            if (e.getErrorCode() != INDEX_OPTIONS_CONFLICT && e.getErrorCode() != INDEX_KEY_SPECS_CONFLICT) {
+                throw e;
+            }
+            // An index of that name exists with other options: cleanup is the operator's choice, and
+            // expiry never depends on it, so it is left as it is.
+            LOG.warn("{}: kept the existing index '{}', which differs from ours: {}", description, TTL_INDEX,
+                    e.getErrorMessage());
         }
     }
 
