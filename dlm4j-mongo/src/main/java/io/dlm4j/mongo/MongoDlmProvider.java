@@ -10,6 +10,8 @@ import io.dlm4j.DlmOptions;
 import io.dlm4j.spi.DlmProvider;
 import org.bson.Document;
 
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -25,7 +27,7 @@ import java.util.regex.Pattern;
 public final class MongoDlmProvider implements DlmProvider {
 
     static final String DEFAULT_DATABASE = "dlm4j";
-    private static final Pattern COLLECTION_OPTION = Pattern.compile("([?&])collection=([^&]*)&?");
+    private static final Pattern COLLECTION_OPTION = Pattern.compile("([?&])collection=([^&]*)&?", Pattern.CASE_INSENSITIVE);
 
     @Override
     public Set<String> schemes() {
@@ -38,7 +40,7 @@ public final class MongoDlmProvider implements DlmProvider {
         String driverUri = uri;
         Matcher option = COLLECTION_OPTION.matcher(uri);
         if (option.find()) {
-            collectionName = option.group(2);
+            collectionName = URLDecoder.decode(option.group(2), StandardCharsets.UTF_8);
             driverUri = option.replaceFirst("$1").replaceAll("[?&]$", "");
         }
         if (collectionName.isEmpty()) {
