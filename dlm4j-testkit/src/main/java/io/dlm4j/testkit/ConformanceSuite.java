@@ -107,6 +107,15 @@ public abstract class ConformanceSuite {
         return Duration.ZERO;
     }
 
+    /**
+     * Whether this backend tells waiters that a lock was released (pub/sub, watch, change stream,
+     * notify), so that they try again at once rather than after {@code waitingInterval}. Backends
+     * that push override this with true; the test of the push is skipped elsewhere.
+     */
+    protected boolean notifiesWaitersOnRelease() {
+        return false;
+    }
+
     // ------------------------------------------------------------------------------------------
     // Fixture
     // ------------------------------------------------------------------------------------------
@@ -185,14 +194,14 @@ public abstract class ConformanceSuite {
         return lease.get();
     }
 
-    /** Awaitility, polling fast and starting at once. */
-    protected static ConditionFactory eventually(Duration atMost) {
-        return await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(20)).atMost(atMost);
+    /** Awaitility, polling fast and starting at once; {@code what} names the condition in failures. */
+    protected static ConditionFactory eventually(String what, Duration atMost) {
+        return await(what).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(20)).atMost(atMost);
     }
 
     /** Checks a condition repeatedly for {@code period}; it must hold every time. */
-    protected static ConditionFactory throughout(Duration period) {
-        return await().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100))
+    protected static ConditionFactory throughout(String what, Duration period) {
+        return await(what).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100))
                 .during(period).atMost(period.plus(Duration.ofSeconds(3)));
     }
 
@@ -231,7 +240,7 @@ public abstract class ConformanceSuite {
 
     /** Waits until the attempt's thread is blocked (inside lock(), waiting) and not finished. */
     protected static void awaitBlocked(Attempt<?> attempt) {
-        eventually(Duration.ofSeconds(5)).until(() -> attempt.isDone() || attempt.isBlocked());
+        eventually(attempt.name + " blocks", Duration.ofSeconds(5)).until(() -> attempt.isDone() || attempt.isBlocked());
         assertThat(attempt.isDone()).as(attempt.name + " should still be waiting").isFalse();
     }
 
@@ -702,7 +711,7 @@ public abstract class ConformanceSuite {
             Lease held = acquired(a.tryLock(), "owner-a's tryLock");
             Attempt<Lease> waiter = inBackground("owner-b lock()", b::lock);
             awaitBlocked(waiter);
-            throughout(Duration.ofMillis(300)).until(() -> !waiter.isDone());
+            throughout("owner-b keeps waiting while owner-a holds", Duration.ofMillis(300)).until(() -> !waiter.isDone());
 
             long unlocked = now();
             a.unlock();
@@ -715,15 +724,35 @@ public abstract class ConformanceSuite {
         }
 
         @Test
+        @DisplayName("a waiter is woken by the release, long before its waitingInterval (backends that push releases)")
+        void releaseNotificationWakesWaiter() throws InterruptedException {
+            Assumptions.assumeTrue(notifiesWaitersOnRelease(), "this backend does not push releases to waiters");
+            Mutex a = dlm(OWNER_A).newMutex(key());
+            Mutex b = dlm(options(OWNER_B).waitingInterval(Duration.ofSeconds(5)).build()).newMutex(key());
+
+            Lease held = acquired(a.tryLock(), "owner-a's tryLock");
+            Attempt<Lease> waiter = inBackground("owner-b lock()", b::lock);
+            awaitBlocked(waiter);
+
+            long unlocked = now();
+            held.close();
+            Lease taken = waiter.get(Duration.ofSeconds(10));
+            assertThat(Duration.ofNanos(waiter.finishedNanos() - unlocked))
+                    .as("owner-b (waitingInterval 5 s) acquired this long after the release")
+                    .isLessThan(LATE_SLACK);
+            taken.close();
+        }
+
+        @Test
         @DisplayName("isValid turns false once expiresAt passes, and holder() turns empty after the ttl")
         void leaseTurnsInvalidAtExpiry() {
             Duration ttl = Duration.ofMillis(300);
             Mutex a = dlm(OWNER_A).newMutex(key(), ttl);
             Lease lease = acquired(a.tryLock(), "tryLock");
             assertThat(lease.isValid()).isTrue();
-            eventually(Duration.ofSeconds(2)).until(() -> !lease.isValid());
+            eventually("the lease turns invalid", Duration.ofSeconds(2)).until(() -> !lease.isValid());
             assertThat(clock.instant()).as("invalid only once expiresAt passed").isAfterOrEqualTo(lease.expiresAt());
-            eventually(ttl.plus(LATE_SLACK).plus(expiryGranularity())).until(() -> a.holder().isEmpty());
+            eventually("holder() turns empty after the ttl", ttl.plus(LATE_SLACK).plus(expiryGranularity())).until(() -> a.holder().isEmpty());
             lease.close();
         }
 
@@ -735,11 +764,11 @@ public abstract class ConformanceSuite {
             Lease lease = acquired(a.tryLock(), "tryLock");
             AtomicInteger lost = new AtomicInteger();
             lease.onLost(lost::incrementAndGet);
-            eventually(ttl.plus(LATE_SLACK).plus(expiryGranularity())).until(() -> a.holder().isEmpty());
+            eventually("holder() turns empty after the ttl", ttl.plus(LATE_SLACK).plus(expiryGranularity())).until(() -> a.holder().isEmpty());
 
             assertThat(lease.refresh()).as("refresh of an expired hold").isFalse();
             assertThat(a.holder()).as("a failed refresh takes nothing").isEmpty();
-            eventually(Duration.ofSeconds(2)).until(() -> lost.get() == 1);
+            eventually("onLost runs", Duration.ofSeconds(2)).until(() -> lost.get() == 1);
             assertThat(lease.isValid()).isFalse();
 
             try (Lease again = acquired(a.tryLock(), "the same owner's tryLock after expiry")) {
@@ -828,7 +857,7 @@ public abstract class ConformanceSuite {
 
             try (Lease taken = acquired(b.tryLock(), "owner-b's tryLock")) {
                 assertThat(lease.refresh()).isFalse();
-                throughout(Duration.ofMillis(700)).until(() -> lost.get() == 0);
+                throughout("onLost never runs after close", Duration.ofMillis(700)).until(() -> lost.get() == 0);
                 assertThat(taken.isValid()).isTrue();
             }
         }
@@ -918,7 +947,7 @@ public abstract class ConformanceSuite {
             Duration ttl = Duration.ofMillis(300);
             Mutex a = dlm(OWNER_A).newMutex(key(), ttl);
             Lease lease = acquired(a.tryLock(), "owner-a's tryLock");
-            eventually(ttl.plus(LATE_SLACK).plus(expiryGranularity())).until(() -> a.holder().isEmpty());
+            eventually("holder() turns empty after the ttl", ttl.plus(LATE_SLACK).plus(expiryGranularity())).until(() -> a.holder().isEmpty());
             deleteStoredRecord(key());
             try (Lease again = acquired(a.tryLock(), "owner-a's tryLock after cleanup")) {
                 assertThat(again.fencingToken()).isGreaterThan(lease.fencingToken());
@@ -1038,7 +1067,7 @@ public abstract class ConformanceSuite {
 
             Lease aheadLease = acquired(ahead.tryLock(), "the +1 h client's tryLock");
             Lease behindLease = acquired(behind.tryLock(), "the -1 h client's tryLock");
-            throughout(Duration.ofMillis(2000)).until(() ->
+            throughout("the skewed clients keep their locks and the normal one is kept out", Duration.ofMillis(2000)).until(() ->
                     normalOnAhead.tryLock().isEmpty() && normalOnBehind.tryLock().isEmpty()
                             && aheadLease.isValid() && behindLease.isValid());
             aheadLease.close();
@@ -1153,7 +1182,7 @@ public abstract class ConformanceSuite {
                     .as("the interrupted wait ended after").isLessThan(LATE_SLACK);
 
             held.close();
-            throughout(Duration.ofMillis(500)).until(() ->
+            throughout("the interrupted owner-b holds nothing", Duration.ofMillis(500)).until(() ->
                     b.holder().map(LockInfo::owner).filter(OWNER_B::equals).isEmpty());
             try (Lease taken = acquired(dlm(OWNER_C).newMutex(key()).tryLock(), "owner-c's tryLock")) {
                 assertThat(taken.fencingToken()).isGreaterThan(held.fencingToken());
@@ -1233,14 +1262,17 @@ public abstract class ConformanceSuite {
 
             Lease lease = acquired(a.tryLock(), "owner-a's tryLock");
             Instant firstExpiry = lease.expiresAt();
-            throughout(Duration.ofSeconds(3)).until(() -> b.tryLock().isEmpty() && lease.isValid());
+            Duration margin = ttl.dividedBy(4);
+            throughout("owner-b is kept out; the lease stays valid, renewed well before its expiry", Duration.ofSeconds(3))
+                    .until(() -> b.tryLock().isEmpty() && lease.isValid()
+                            && Duration.between(clock.instant(), lease.expiresAt()).compareTo(margin) > 0);
             assertThat(lease.expiresAt()).as("expiresAt after 3 s of auto-refresh")
                     .isAfter(firstExpiry.plus(Duration.ofMillis(1500)));
             assertThat(b.holder()).get().extracting(LockInfo::fencingToken).isEqualTo(lease.fencingToken());
 
             lease.close();
             assertThat(b.holder()).as("holder right after close").isEmpty();
-            throughout(Duration.ofMillis(700)).until(() -> b.holder().isEmpty());
+            throughout("the closed auto-refreshing lease does not take the lock again", Duration.ofMillis(700)).until(() -> b.holder().isEmpty());
             try (Lease taken = acquired(b.tryLock(), "owner-b's tryLock after close")) {
                 assertThat(taken.fencingToken()).isGreaterThan(lease.fencingToken());
             }
@@ -1253,7 +1285,7 @@ public abstract class ConformanceSuite {
             Mutex a = dlm(options(OWNER_A).autoRefresh(true).build()).newMutex(key(), ttl);
             Mutex b = dlm(OWNER_B).newMutex(key());
             Lease lease = acquired(a.tryLock(), "owner-a's tryLock");
-            throughout(Duration.ofMillis(1600)).until(() -> b.tryLock().isEmpty() && lease.isValid());
+            throughout("owner-b is kept out and the auto-refreshed lease stays valid", Duration.ofMillis(1600)).until(() -> b.tryLock().isEmpty() && lease.isValid());
             lease.close();
             assertThat(acquired(b.tryLock(), "owner-b's tryLock after close").owner()).isEqualTo(OWNER_B);
         }
@@ -1266,7 +1298,7 @@ public abstract class ConformanceSuite {
                     .newMutex(MutexOptions.builder(key()).ttl(ttl).autoRefresh(null).build());
             Mutex b = dlm(OWNER_B).newMutex(key());
             Lease lease = acquired(a.tryLock(), "owner-a's tryLock");
-            throughout(Duration.ofMillis(1600)).until(() -> b.tryLock().isEmpty() && lease.isValid());
+            throughout("owner-b is kept out and the auto-refreshed lease stays valid", Duration.ofMillis(1600)).until(() -> b.tryLock().isEmpty() && lease.isValid());
             lease.close();
         }
 
@@ -1324,8 +1356,8 @@ public abstract class ConformanceSuite {
 
             aElsewhere.unlock();
             Lease taken = acquired(b.tryLock(), "owner-b's tryLock after owner-a's other unlock");
-            eventually(Duration.ofSeconds(3)).until(() -> lost.get() >= 1 && lostToo.get() >= 1);
-            throughout(Duration.ofMillis(800)).until(() -> lost.get() == 1 && lostToo.get() == 1);
+            eventually("both onLost callbacks run", Duration.ofSeconds(3)).until(() -> lost.get() >= 1 && lostToo.get() >= 1);
+            throughout("each onLost callback ran exactly once", Duration.ofMillis(800)).until(() -> lost.get() == 1 && lostToo.get() == 1);
             assertThat(lease.isValid()).isFalse();
             assertThat(lease.refresh()).isFalse();
             assertThat(b.holder()).get().extracting(LockInfo::owner).isEqualTo(OWNER_B);
@@ -1348,12 +1380,12 @@ public abstract class ConformanceSuite {
             lease.onLost(lost::incrementAndGet);
 
             deleteStoredRecord(key());
-            eventually(Duration.ofSeconds(3)).until(() -> lost.get() >= 1);
+            eventually("onLost runs", Duration.ofSeconds(3)).until(() -> lost.get() >= 1);
             assertThat(lease.isValid()).isFalse();
             assertThat(a.holder()).as("the lost lease does not recreate the hold").isEmpty();
             try (Lease taken = acquired(b.tryLock(), "owner-b's tryLock")) {
                 assertThat(taken.fencingToken()).isGreaterThan(lease.fencingToken());
-                throughout(Duration.ofMillis(700)).until(() -> lost.get() == 1);
+                throughout("onLost ran exactly once", Duration.ofMillis(700)).until(() -> lost.get() == 1);
             }
         }
 
@@ -1369,9 +1401,9 @@ public abstract class ConformanceSuite {
 
             try (Lease taken = b.lock(Duration.ofSeconds(5))) {
                 assertThat(lease.refresh()).as("refresh after another owner took it").isFalse();
-                eventually(Duration.ofSeconds(2)).until(() -> lost.get() >= 1);
+                eventually("onLost runs", Duration.ofSeconds(2)).until(() -> lost.get() >= 1);
                 assertThat(lease.refresh()).isFalse();
-                throughout(Duration.ofMillis(500)).until(() -> lost.get() == 1);
+                throughout("onLost ran exactly once", Duration.ofMillis(500)).until(() -> lost.get() == 1);
                 assertThat(lease.isValid()).isFalse();
                 assertThat(a.holder()).get().extracting(LockInfo::owner).isEqualTo(OWNER_B);
                 assertThat(taken.isValid()).isTrue();
@@ -1419,7 +1451,7 @@ public abstract class ConformanceSuite {
             Lease takenRefreshing = acquired(bRefreshing.tryLock(), "owner-b's tryLock on the refreshing key");
             assertThat(takenPlain.fencingToken()).isGreaterThan(plain.fencingToken());
             assertThat(takenRefreshing.fencingToken()).isGreaterThan(refreshing.fencingToken());
-            throughout(Duration.ofMillis(1000)).until(() -> lost.get() == 0
+            throughout("no onLost, and owner-b keeps both locks", Duration.ofMillis(1000)).until(() -> lost.get() == 0
                     && bPlain.holder().map(LockInfo::owner).equals(Optional.of(OWNER_B))
                     && bRefreshing.holder().map(LockInfo::owner).equals(Optional.of(OWNER_B)));
             takenPlain.close();
@@ -1436,6 +1468,23 @@ public abstract class ConformanceSuite {
             assertThat(lease.isValid()).isFalse();
             lease.close();
             assertThat(dlm(OWNER_B).newMutex(key()).holder()).isEmpty();
+        }
+
+        @Test
+        @DisplayName("leaves the other Dlms on the backend working (never closes a client passed in)")
+        void leavesOtherDlmsWorking() {
+            Dlm a = dlm(OWNER_A);
+            Dlm b = dlm(OWNER_B);
+            acquired(a.newMutex(key("a")).tryLock(), "owner-a's tryLock");
+            a.close();
+            assertThat(b.ping().isNegative()).isFalse();
+            try (Lease lease = acquired(b.newMutex(key("b")).tryLock(), "owner-b's tryLock after owner-a's Dlm closed")) {
+                assertThat(lease.refresh()).isTrue();
+            }
+            Dlm c = dlm(OWNER_C);
+            try (Lease lease = acquired(c.newMutex(key("a")).tryLock(), "a new Dlm's tryLock after another Dlm closed")) {
+                assertThat(lease.owner()).isEqualTo(OWNER_C);
+            }
         }
 
         @Test
@@ -1593,7 +1642,7 @@ public abstract class ConformanceSuite {
             Mutex a = dlm(OWNER_A).newMutex(key(), ttl);
             long start = now();
             Lease lease = acquired(a.tryLock(), "tryLock");
-            eventually(ttl.plus(LATE_SLACK).plus(expiryGranularity())).until(() -> a.holder().isEmpty());
+            eventually("holder() turns empty after the ttl", ttl.plus(LATE_SLACK).plus(expiryGranularity())).until(() -> a.holder().isEmpty());
             assertThat(since(start)).as("the hold ended after").isGreaterThanOrEqualTo(ttl.minus(EARLY_SLACK));
             lease.close();
         }

@@ -16,4 +16,9 @@ class InMemoryConformanceTest extends ConformanceSuite {
     protected void deleteStoredRecord(String key) {
         InMemoryDlm.forgetRecord(key);
     }
+
+    @Override
+    protected boolean notifiesWaitersOnRelease() {
+        return true;
+    }
 }
