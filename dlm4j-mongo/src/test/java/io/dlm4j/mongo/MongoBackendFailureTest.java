@@ -11,6 +11,7 @@ import io.dlm4j.Dlms;
 import io.dlm4j.Lease;
 import io.dlm4j.LockBackendException;
 import io.dlm4j.Mutex;
+import io.dlm4j.MutexOptions;
 import io.dlm4j.testkit.EmbeddedMongoServer;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.bson.Document;
@@ -20,10 +21,12 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -169,6 +172,33 @@ class MongoBackendFailureTest {
                 closeQuietly(holderDlm);
             }
         } finally {
+            server.close();
+        }
+    }
+
+    @Test
+    void anAutoRefreshedLeaseIsLostOnceTheServerStaysUnreachablePastItsExpiry() {
+        EmbeddedMongoServer server = EmbeddedMongoServer.start();
+        DlmOptions options = DlmOptions.builder().defaultOwner("refresher")
+                .operationTimeout(Duration.ofMillis(300)).build();
+        Dlm dlm = Dlms.fromUri(server.connectionString() + "/db", options);
+        try {
+            Mutex mutex = dlm.newMutex(MutexOptions.builder(newKey("unreachable"))
+                    .ttl(Duration.ofSeconds(1)).autoRefresh(true).build());
+            Lease lease = mutex.tryLock().orElseThrow();
+            AtomicInteger lost = new AtomicInteger();
+            lease.onLost(lost::incrementAndGet);
+
+            server.close();
+
+            // refreshes fail from now on; the lease is lost once its expiry passed, not before
+            await().atMost(Duration.ofSeconds(8)).until(() -> lost.get() == 1);
+            assertThat(lease.expiresAt()).isBefore(Instant.now());
+            assertThat(lease.isValid()).isFalse();
+            assertThat(lease.refresh()).isFalse();
+            await().during(Duration.ofMillis(700)).atMost(Duration.ofSeconds(2)).until(() -> lost.get() == 1);
+        } finally {
+            closeQuietly(dlm);
             server.close();
         }
     }
