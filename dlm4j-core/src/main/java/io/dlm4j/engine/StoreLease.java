@@ -4,10 +4,12 @@ import io.dlm4j.Lease;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
@@ -73,10 +75,11 @@ final class StoreLease implements Lease {
                 return false;
             }
             Instant before = dlm.options().clock().instant();
-            held = dlm.backend().call("refresh of '" + key() + "'",
+            Optional<Duration> validity = dlm.backend().call("refresh of '" + key() + "'",
                     () -> dlm.store().refresh(key(), owner(), mutex.ttl()));
+            held = validity.isPresent();
             if (held) {
-                expiresAt = before.plus(mutex.ttl());
+                expiresAt = before.plus(StoreMutex.shorter(validity.get(), mutex.ttl()));
             } else {
                 callbacks = markLost();
             }

@@ -182,14 +182,17 @@ final class StoreMutex implements Mutex {
             throw dlm.backend().translate("acquire of '" + key + "'", new IllegalStateException(
                     "the store granted a hold without a fencing token (" + hold + ")"));
         }
-        Duration validity = hold.remaining().compareTo(ttl) < 0 ? hold.remaining() : ttl;
-        StoreLease lease = new StoreLease(dlm, this, hold.fencingToken(), before.plus(validity));
+        StoreLease lease = new StoreLease(dlm, this, hold.fencingToken(), before.plus(shorter(hold.remaining(), ttl)));
         leases.add(lease);
         dlm.register(lease);
         if (autoRefresh) {
             lease.startAutoRefresh();
         }
         return new Attempt(lease, hold);
+    }
+
+    static Duration shorter(Duration a, Duration b) {
+        return a.compareTo(b) < 0 ? a : b;
     }
 
     private static long saturatedNanos(Duration duration) {

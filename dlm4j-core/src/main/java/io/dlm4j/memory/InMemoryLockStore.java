@@ -23,8 +23,8 @@ final class InMemoryLockStore implements LockStore {
     }
 
     @Override
-    public boolean refresh(String key, String owner, Duration ttl) {
-        return table.refresh(key, owner, ttl);
+    public Optional<Duration> refresh(String key, String owner, Duration ttl) {
+        return table.refresh(key, owner, ttl) ? Optional.of(ttl) : Optional.empty();
     }
 
     @Override

@@ -27,8 +27,13 @@ public interface LockStore extends AutoCloseable {
      */
     Acquisition acquire(String key, String owner, Duration ttl);
 
-    /** Extends the hold to {@code ttl} from now, only if {@code owner} holds it. */
-    boolean refresh(String key, String owner, Duration ttl);
+    /**
+     * Extends the hold to {@code ttl} from now, only if {@code owner} holds it.
+     *
+     * @return how long the hold is now sure to last (the ttl, or less where the store can only
+     *         promise less, as Redlock's validity time); empty if {@code owner} does not hold it
+     */
+    Optional<Duration> refresh(String key, String owner, Duration ttl);
 
     /** Ends the hold, only if {@code owner} holds it; true if it did. */
     boolean release(String key, String owner);

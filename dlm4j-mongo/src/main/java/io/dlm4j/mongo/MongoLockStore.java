@@ -197,11 +197,12 @@ final class MongoLockStore implements LockStore {
     }
 
     @Override
-    public boolean refresh(String key, String owner, Duration ttl) {
+    public Optional<Duration> refresh(String key, String owner, Duration ttl) {
         prepare();
         Date now = clock.now();
-        return locks.updateOne(and(eq(ID, key), eq(OWNER, owner), gte(EXPIRY, now)),
+        boolean held = locks.updateOne(and(eq(ID, key), eq(OWNER, owner), gte(EXPIRY, now)),
                 set(EXPIRY, plus(now, ttl))).getMatchedCount() > 0;
+        return held ? Optional.of(ttl) : Optional.empty();
     }
 
     /**

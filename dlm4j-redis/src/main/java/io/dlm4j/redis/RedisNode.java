@@ -1,0 +1,219 @@
+package io.dlm4j.redis;
+
+import io.dlm4j.spi.Subscription;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * One Redis server and the lock operations on it, each one Lua script and so one round trip. The
+ * stores build on it: {@link RedisLockStore} on one node, {@link RedlockLockStore} on a quorum.
+ * Expiry is Redis's own (PX, PEXPIRE, PTTL): the client's clock never enters.
+ */
+final class RedisNode implements AutoCloseable {
+
+    /** KEYS: lock, fence. ARGV: owner, ttl ms. Reply: outcome (0 held, 1 refreshed, 2 acquired), token, ms left, owner, fence. */
+    private static final LuaScript ACQUIRE = new LuaScript("""
+            local current = redis.call('GET', KEYS[1])
+            if current then
+              local sep = string.find(current, ':', 1, true)
+              local token = string.sub(current, 1, sep - 1)
+              local owner = string.sub(current, sep + 1)
+              local fence = redis.call('GET', KEYS[2]) or token
+              if owner == ARGV[1] then
+                redis.call('PEXPIRE', KEYS[1], ARGV[2])
+                return {1, token, tonumber(ARGV[2]), owner, fence}
+              end
+              return {0, token, redis.call('PTTL', KEYS[1]), owner, fence}
+            end
+            local token = redis.call('INCR', KEYS[2])
+            redis.call('SET', KEYS[1], token .. ':' .. ARGV[1], 'PX', ARGV[2])
+            return {2, token, tonumber(ARGV[2]), ARGV[1], token}
+            """);
+
+    /** KEYS: lock. ARGV: owner, ttl ms. Reply: {1} if extended, {0} if this owner does not hold it. */
+    private static final LuaScript REFRESH = new LuaScript("""
+            local current = redis.call('GET', KEYS[1])
+            if current and string.sub(current, string.find(current, ':', 1, true) + 1) == ARGV[1] then
+              redis.call('PEXPIRE', KEYS[1], ARGV[2])
+              return {1}
+            end
+            return {0}
+            """);
+
+    /** KEYS: lock. ARGV: owner, release channel. Deletes and wakes the waiters only if this owner holds it. */
+    private static final LuaScript RELEASE = new LuaScript("""
+            local current = redis.call('GET', KEYS[1])
+            if current and string.sub(current, string.find(current, ':', 1, true) + 1) == ARGV[1] then
+              redis.call('DEL', KEYS[1])
+              redis.call('PUBLISH', ARGV[2], KEYS[1])
+              return {1}
+            end
+            return {0}
+            """);
+
+    /** KEYS: lock. Reply: {} if free, else {value, ms left}. */
+    private static final LuaScript READ = new LuaScript("""
+            local current = redis.call('GET', KEYS[1])
+            if current then
+              return {current, redis.call('PTTL', KEYS[1])}
+            end
+            return {}
+            """);
+
+    /**
+     * KEYS: lock, fence. ARGV: owner, token. Records a Redlock token on this server while the owner
+     * still holds the lock here: the stored token becomes it, and the fence counter at least it.
+     */
+    private static final LuaScript RECORD_TOKEN = new LuaScript("""
+            local current = redis.call('GET', KEYS[1])
+            if not current or string.sub(current, string.find(current, ':', 1, true) + 1) ~= ARGV[1] then
+              return {0}
+            end
+            if tonumber(redis.call('GET', KEYS[2]) or '0') < tonumber(ARGV[2]) then
+              redis.call('SET', KEYS[2], ARGV[2])
+            end
+            redis.call('SET', KEYS[1], ARGV[2] .. ':' .. ARGV[1], 'KEEPTTL')
+            return {1}
+            """);
+
+    private final RedisClient client;
+    private final boolean ownsClient;
+    private final Duration timeout;
+    private final ReleaseChannel releases;
+    private volatile String address;
+    private volatile StatefulRedisConnection<String, String> connection;
+
+    /**
+     * @param address the server's address if known ({@code host:port}); otherwise it is read from
+     *                the server once connected
+     */
+    RedisNode(RedisClient client, boolean ownsClient, Duration timeout, String address) {
+        this.client = client;
+        this.ownsClient = ownsClient;
+        this.timeout = timeout;
+        this.address = address;
+        this.releases = new ReleaseChannel(client, timeout);
+    }
+
+    String address() {
+        return address == null ? "(address not known before the first connection)" : address;
+    }
+
+    Duration timeout() {
+        return timeout;
+    }
+
+    /** Whether commands can be sent without first connecting (which may block on a hung server). */
+    boolean isConnected() {
+        StatefulRedisConnection<String, String> current = connection;
+        return current != null && current.isOpen();
+    }
+
+    CompletableFuture<NodeReply> acquire(String[] keys, String owner, long ttlMillis) {
+        return ACQUIRE.run(redis(), keys, owner, Long.toString(ttlMillis)).thenApply(NodeReply::parse);
+    }
+
+    CompletableFuture<Boolean> refresh(String[] keys, String owner, long ttlMillis) {
+        return REFRESH.run(redis(), keys, owner, Long.toString(ttlMillis)).thenApply(RedisNode::isOne);
+    }
+
+    CompletableFuture<Boolean> release(String[] keys, String owner, String channel) {
+        return RELEASE.run(redis(), keys, owner, channel).thenApply(RedisNode::isOne);
+    }
+
+    /** The stored hold: token, owner and ms left; empty if free. */
+    CompletableFuture<Optional<NodeReply>> read(String[] keys) {
+        return READ.run(redis(), keys).thenApply(reply -> {
+            if (reply.isEmpty()) {
+                return Optional.empty();
+            }
+            String value = String.valueOf(reply.get(0));
+            int sep = value.indexOf(':');
+            long token = Long.parseLong(value.substring(0, sep));
+            return Optional.of(new NodeReply(io.dlm4j.spi.Acquisition.Outcome.HELD, token,
+                    NodeReply.number(reply.get(1)), value.substring(sep + 1), token));
+        });
+    }
+
+    CompletableFuture<Boolean> recordToken(String[] keys, String owner, long token) {
+        return RECORD_TOKEN.run(redis(), keys, owner, Long.toString(token)).thenApply(RedisNode::isOne);
+    }
+
+    Duration ping() {
+        long start = System.nanoTime();
+        await(redis().ping().toCompletableFuture(), timeout);
+        return Duration.ofNanos(System.nanoTime() - start);
+    }
+
+    Subscription onRelease(String channel, Runnable wake) {
+        return releases.subscribe(channel, wake);
+    }
+
+    /** Waits for {@code reply} at most {@code limit}, rethrowing the client library's own failure. */
+    static <T> T await(CompletableFuture<T> reply, Duration limit) {
+        try {
+            return reply.get(limit.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException runtime ? runtime : new IllegalStateException(e.getCause());
+        } catch (TimeoutException e) {
+            reply.cancel(false);
+            throw new IllegalStateException("no answer within " + limit, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for Redis", e);
+        }
+    }
+
+    private synchronized RedisAsyncCommands<String, String> redis() {
+        if (connection == null) {
+            StatefulRedisConnection<String, String> created = client.connect();
+            created.setTimeout(timeout);
+            connection = created;
+            if (address == null) {
+                address = serverAddress(created);
+            }
+        }
+        return connection.async();
+    }
+
+    /** The address this connection reached, as the server saw it ({@code laddr} of CLIENT INFO). */
+    private String serverAddress(StatefulRedisConnection<String, String> created) {
+        try {
+            for (String field : created.sync().clientInfo().trim().split(" ")) {
+                if (field.startsWith("laddr=")) {
+                    return field.substring("laddr=".length());
+                }
+            }
+        } catch (RuntimeException e) {
+            // CLIENT INFO needs Redis 6.2; older servers are named by the client library's messages
+        }
+        return null;
+    }
+
+    private static boolean isOne(List<Object> reply) {
+        return !reply.isEmpty() && NodeReply.number(reply.get(0)) == 1;
+    }
+
+    @Override
+    public void close() {
+        releases.close();
+        synchronized (this) {
+            if (connection != null) {
+                connection.close();
+                connection = null;
+            }
+        }
+        if (ownsClient) {
+            client.shutdown();
+        }
+    }
+}
