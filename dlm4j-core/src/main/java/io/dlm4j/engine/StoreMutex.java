@@ -110,29 +110,33 @@ final class StoreMutex implements Mutex {
         }
         dlm.ensureOpen();
         long start = System.nanoTime();
+        Attempt attempt = attemptInterruptibly();
+        if (attempt.lease != null || maxWaitNanos == 0) {
+            return acquiredOrTimedOut(attempt, maxWaitNanos);
+        }
+        // Held: listen for the release, then try again before the first wait, so that a release
+        // between the first try and the subscription is not missed. An uncontended lock() is one try.
         WakeSignal signal = new WakeSignal();
-        // subscribe before the first try, so that a release between the try and the wait is not missed
-        Subscription subscription = maxWaitNanos == 0
-                ? Subscription.NONE
-                : dlm.backend().call("subscription to '" + key + "'", () -> dlm.store().onRelease(key, signal::wake));
-        try {
+        try (Subscription subscription = dlm.backend().call("subscription to '" + key + "'",
+                () -> dlm.store().onRelease(key, signal::wake))) {
             while (true) {
-                Attempt attempt = attemptInterruptibly();
-                if (attempt.lease != null) {
-                    return attempt.lease;
-                }
-                long waited = System.nanoTime() - start;
-                long left = maxWaitNanos - waited;
-                if (left <= 0) {
-                    throw new LockTimeoutException("lock '" + key + "' for owner '" + owner + "' not acquired within "
-                            + Duration.ofNanos(maxWaitNanos) + ": held by '" + attempt.holder.owner() + "' for "
-                            + attempt.holder.remaining() + " more");
+                attempt = attemptInterruptibly();
+                long left = maxWaitNanos - (System.nanoTime() - start);
+                if (attempt.lease != null || left <= 0) {
+                    return acquiredOrTimedOut(attempt, maxWaitNanos);
                 }
                 signal.await(Math.min(left, pauseBeforeNextTry(attempt.holder)));
             }
-        } finally {
-            subscription.close();
         }
+    }
+
+    private Lease acquiredOrTimedOut(Attempt attempt, long maxWaitNanos) {
+        if (attempt.lease != null) {
+            return attempt.lease;
+        }
+        throw new LockTimeoutException("lock '" + key + "' for owner '" + owner + "' not acquired within "
+                + Duration.ofNanos(maxWaitNanos) + ": held by '" + attempt.holder.owner() + "' for "
+                + attempt.holder.remaining() + " more");
     }
 
     /** At most the waiting interval, with jitter so that waiters don't stampede; less if the hold ends sooner. */

@@ -15,9 +15,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
@@ -189,7 +191,9 @@ final class RedlockLockStore implements LockStore {
             // master is not waited for: polling covers it
             CompletableFuture.allOf(subscriptions.toArray(CompletableFuture[]::new))
                     .get(nodeTimeout(operationTimeout).toMillis(), TimeUnit.MILLISECONDS);
-        } catch (Exception e) {
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // the waiter's next step ends the wait
+        } catch (ExecutionException | TimeoutException e) {
             LOG.debug("not every Redis master confirmed the subscription to {} in time", channel);
         }
         return () -> subscriptions.forEach(f -> f.thenAccept(Subscription::close));

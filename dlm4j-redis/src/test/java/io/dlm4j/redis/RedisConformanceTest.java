@@ -1,0 +1,43 @@
+package io.dlm4j.redis;
+
+import io.dlm4j.Dlm;
+import io.dlm4j.DlmOptions;
+import io.dlm4j.testkit.ConformanceSuite;
+import io.dlm4j.testkit.RedisServer;
+import io.lettuce.core.RedisClient;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+
+/** The whole contract on one real Redis server. */
+class RedisConformanceTest extends ConformanceSuite {
+
+    private static RedisServer server;
+    private static RedisClient client;
+
+    @BeforeAll
+    static void startServer() {
+        server = RedisServer.start();
+        client = RedisClient.create(server.uri());
+    }
+
+    @AfterAll
+    static void stopServer() {
+        client.shutdown();
+        server.close();
+    }
+
+    @Override
+    protected Dlm createDlm(DlmOptions options) {
+        return RedisDlm.create(client, options);
+    }
+
+    @Override
+    protected boolean notifiesWaitersOnRelease() {
+        return true;
+    }
+
+    @Override
+    protected void deleteStoredRecord(String key) {
+        server.command("DEL", RedisDlm.DEFAULT_KEY_PREFIX + "{" + key + "}");
+    }
+}

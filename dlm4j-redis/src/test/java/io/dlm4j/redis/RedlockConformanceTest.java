@@ -1,0 +1,51 @@
+package io.dlm4j.redis;
+
+import io.dlm4j.Dlm;
+import io.dlm4j.DlmOptions;
+import io.dlm4j.testkit.ConformanceSuite;
+import io.dlm4j.testkit.RedisServer;
+import io.lettuce.core.RedisClient;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+
+import java.time.Duration;
+import java.util.List;
+
+/** The whole contract on Redlock over three real Redis masters. */
+class RedlockConformanceTest extends ConformanceSuite {
+
+    private static List<RedisServer> servers;
+    private static List<RedisClient> clients;
+
+    @BeforeAll
+    static void startServers() {
+        servers = List.of(RedisServer.start(), RedisServer.start(), RedisServer.start());
+        clients = servers.stream().map(s -> RedisClient.create(s.uri())).toList();
+    }
+
+    @AfterAll
+    static void stopServers() {
+        clients.forEach(RedisClient::shutdown);
+        servers.forEach(RedisServer::close);
+    }
+
+    @Override
+    protected Dlm createDlm(DlmOptions options) {
+        return RedlockDlm.create(clients, options);
+    }
+
+    @Override
+    protected boolean notifiesWaitersOnRelease() {
+        return true;
+    }
+
+    @Override
+    protected Duration validityAllowance(Duration ttl) {
+        return Duration.ofMillis(ttl.toMillis() / 100 + 2);
+    }
+
+    @Override
+    protected void deleteStoredRecord(String key) {
+        servers.forEach(s -> s.command("DEL", RedisDlm.DEFAULT_KEY_PREFIX + "{" + key + "}"));
+    }
+}
