@@ -79,7 +79,7 @@ final class StoreLease implements Lease {
                     () -> dlm.store().refresh(key(), owner(), mutex.ttl()));
             held = validity.isPresent();
             if (held) {
-                expiresAt = before.plus(StoreMutex.shorter(validity.get(), mutex.ttl()));
+                expiresAt = before.plus(validity.get());
             } else {
                 callbacks = markLost();
             }

@@ -186,17 +186,14 @@ final class StoreMutex implements Mutex {
             throw dlm.backend().translate("acquire of '" + key + "'", new IllegalStateException(
                     "the store granted a hold without a fencing token (" + hold + ")"));
         }
-        StoreLease lease = new StoreLease(dlm, this, hold.fencingToken(), before.plus(shorter(hold.remaining(), ttl)));
+        // the store says how long the hold lasts: the ttl, less (Redlock's validity) or more (etcd's whole seconds)
+        StoreLease lease = new StoreLease(dlm, this, hold.fencingToken(), before.plus(hold.remaining()));
         leases.add(lease);
         dlm.register(lease);
         if (autoRefresh) {
             lease.startAutoRefresh();
         }
         return new Attempt(lease, hold);
-    }
-
-    static Duration shorter(Duration a, Duration b) {
-        return a.compareTo(b) < 0 ? a : b;
     }
 
     private static long saturatedNanos(Duration duration) {

@@ -9,7 +9,9 @@ import java.util.Objects;
  * @param owner        who holds the lock
  * @param fencingToken the hold's token; 0 if the record carries none (one written by another
  *                     program, such as the Go {@code mongolock})
- * @param remaining    time left before the hold expires, by the backend's clock
+ * @param remaining    time left before the hold expires, by the backend's clock; for the caller's own
+ *                     new or refreshed hold, what the store can promise (the ttl, less for Redlock's
+ *                     validity, more where the store rounds the ttl up)
  */
 public record StoredHold(String owner, long fencingToken, Duration remaining) {
 

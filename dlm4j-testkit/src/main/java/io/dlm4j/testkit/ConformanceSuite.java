@@ -241,7 +241,7 @@ public abstract class ConformanceSuite {
                 .minus(Duration.between(before, after));
         assertThat(expiresAt)
                 .as("expiresAt: taken before the request, plus the ttl %s (less %s)", ttl, allowance)
-                .isBetween(earliest, after.plus(ttl));
+                .isBetween(earliest, after.plus(ttl).plus(expiryGranularity()));
     }
 
     /** Runs {@code task} on a thread of its own; the suite interrupts and joins it after the test. */

@@ -1,0 +1,73 @@
+package io.dlm4j.etcd;
+
+import io.dlm4j.Dlm;
+import io.dlm4j.DlmOptions;
+import io.dlm4j.spi.DlmProvider;
+import io.etcd.jetcd.Client;
+
+import java.net.URI;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * Serves {@code etcd://host:port[,host:port...][?prefix=...]} (plain HTTP/2) and {@code etcds://}
+ * (TLS, trusting the JVM's certificate authorities). The port defaults to 2379.
+ */
+public final class EtcdDlmProvider implements DlmProvider {
+
+    private static final int DEFAULT_PORT = 2379;
+
+    @Override
+    public Set<String> schemes() {
+        return Set.of("etcd", "etcds");
+    }
+
+    @Override
+    public Dlm create(String uri, DlmOptions options) {
+        int schemeEnd = uri.indexOf("://");
+        if (schemeEnd < 0) {
+            throw new IllegalArgumentException("uri must look like etcd://host:port, was '" + uri + "'");
+        }
+        boolean tls = uri.substring(0, schemeEnd).toLowerCase(Locale.ROOT).equals("etcds");
+        String rest = uri.substring(schemeEnd + 3);
+        String prefix = EtcdDlm.DEFAULT_KEY_PREFIX;
+        int question = rest.indexOf('?');
+        if (question >= 0) {
+            for (String pair : rest.substring(question + 1).split("&")) {
+                if (pair.startsWith("prefix=")) {
+                    prefix = URLDecoder.decode(pair.substring("prefix=".length()), StandardCharsets.UTF_8);
+                } else if (!pair.isEmpty()) {
+                    throw new IllegalArgumentException("uri option '" + pair + "' is unknown; known is prefix");
+                }
+            }
+            rest = rest.substring(0, question);
+        }
+        if (rest.endsWith("/")) {
+            rest = rest.substring(0, rest.length() - 1);
+        }
+        Set<String> hosts = new LinkedHashSet<>();
+        List<URI> endpoints = new ArrayList<>();
+        for (String host : rest.split(",")) {
+            String trimmed = host.trim();
+            if (trimmed.isEmpty() || trimmed.startsWith(":")) {
+                throw new IllegalArgumentException("uri must name a host in every place of its list: '" + uri + "'");
+            }
+            String withPort = trimmed.contains(":") ? trimmed : trimmed + ":" + DEFAULT_PORT;
+            if (!hosts.add(withPort)) {
+                throw new IllegalArgumentException("uri lists the endpoint " + withPort + " twice");
+            }
+            try {
+                endpoints.add(URI.create((tls ? "https://" : "http://") + withPort));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("uri endpoint '" + withPort + "' is malformed", e);
+            }
+        }
+        Client client = Client.builder().endpoints(endpoints).connectTimeout(options.operationTimeout()).build();
+        return EtcdDlm.createOwning(client, String.join(",", hosts), prefix, options);
+    }
+}

@@ -1,0 +1,101 @@
+package io.dlm4j.etcd;
+
+import io.dlm4j.spi.Subscription;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Watch;
+import io.etcd.jetcd.options.WatchOption;
+import io.etcd.jetcd.watch.WatchEvent;
+import io.etcd.jetcd.watch.WatchResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArraySet;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One watch per Dlm on the prefix of all its lock keys, for deletions only (a release, or the
+ * expiry of a hold's lease), shared by every waiter: waiters register for their key, and the
+ * watch wakes them. If the watch breaks, the next waiter starts a new one; until then waiters poll.
+ */
+final class ReleaseWatch implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ReleaseWatch.class);
+
+    private final Watch watch;
+    private final String prefix;
+    private final Duration timeout;
+    private final Map<String, Set<Runnable>> waiters = new ConcurrentHashMap<>();
+    private Watch.Watcher watcher;
+
+    ReleaseWatch(Watch watch, String prefix, Duration timeout) {
+        this.watch = watch;
+        this.prefix = prefix;
+        this.timeout = timeout;
+    }
+
+    Subscription subscribe(String key, Runnable wake) {
+        waiters.computeIfAbsent(key, k -> new CopyOnWriteArraySet<>()).add(wake);
+        ensureWatching();
+        return () -> waiters.computeIfPresent(key, (k, set) -> {
+            set.remove(wake);
+            return set.isEmpty() ? null : set;
+        });
+    }
+
+    private synchronized void ensureWatching() {
+        if (watcher != null) {
+            return;
+        }
+        CountDownLatch created = new CountDownLatch(1);
+        ByteSequence start = ByteSequence.from(prefix, StandardCharsets.UTF_8);
+        WatchOption deletions = WatchOption.builder().isPrefix(true).withNoPut(true).withCreateNotify(true).build();
+        watcher = watch.watch(start, deletions, Watch.listener(response -> {
+            created.countDown();
+            wakeFor(response);
+        }, this::broken));
+        try {
+            // so that a release right after subscribe() is seen; past the timeout, waiters poll
+            if (!created.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                LOG.warn("the etcd watch on '{}' was not confirmed within {}; waiters poll meanwhile", prefix, timeout);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void wakeFor(WatchResponse response) {
+        for (WatchEvent event : response.getEvents()) {
+            if (event.getEventType() == WatchEvent.EventType.DELETE) {
+                String key = event.getKeyValue().getKey().toString(StandardCharsets.UTF_8).substring(prefix.length());
+                Set<Runnable> set = waiters.get(key);
+                if (set != null) {
+                    List.copyOf(set).forEach(Runnable::run);
+                }
+            }
+        }
+    }
+
+    private synchronized void broken(Throwable failure) {
+        LOG.warn("the etcd watch on '{}' broke; waiters poll until the next one starts", prefix, failure);
+        if (watcher != null) {
+            watcher.close();
+            watcher = null;
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (watcher != null) {
+            watcher.close();
+            watcher = null;
+        }
+        waiters.clear();
+    }
+}
