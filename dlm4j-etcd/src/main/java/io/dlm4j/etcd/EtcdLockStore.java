@@ -75,30 +75,38 @@ final class EtcdLockStore implements LockStore {
                 .Else(Op.get(lockKey, GetOption.DEFAULT))
                 .commit());
         if (txn.isSucceeded()) {
-            Duration left = Duration.ofSeconds(lease.getTTL()).minusNanos(System.nanoTime() - start);
-            if (left.isNegative() && !stillAlive(lease.getID())) {
+            Duration granted = Duration.ofSeconds(lease.getTTL());
+            if (System.nanoTime() - start >= granted.toNanos() && !stillAlive(lease.getID())) {
                 // The lease ran out while the request was on its way (the etcd 3.4.3 Jepsen finding):
                 // the key went with it, so this is no hold.
                 return Acquisition.heldBy(new StoredHold("(nobody: the new lease expired in flight)", 0, Duration.ZERO));
             }
-            return Acquisition.acquired(new StoredHold(owner, txn.getHeader().getRevision(), positive(left)));
+            return Acquisition.acquired(new StoredHold(owner, txn.getHeader().getRevision(), granted));
+        }
+        List<KeyValue> found = txn.getGetResponses().get(0).getKvs();
+        KeyValue current = found.isEmpty() ? null : found.get(0);
+        if (current != null && current.getValue().equals(ownerValue) && moveToLease(lockKey, current, lease.getID())) {
+            // a relock: the hold now lives on the new lease, with the new ttl, and keeps its token
+            revokeLater(current.getLease());
+            return Acquisition.refreshed(new StoredHold(owner, current.getCreateRevision(),
+                    Duration.ofSeconds(lease.getTTL())));
         }
         revokeLater(lease.getID());
-        List<KeyValue> found = txn.getGetResponses().get(0).getKvs();
-        if (found.isEmpty()) {
+        if (current == null) {
             return Acquisition.heldBy(new StoredHold("(nobody: released just now)", 0, Duration.ZERO));
         }
-        KeyValue current = found.get(0);
-        String holder = current.getValue().toString(StandardCharsets.UTF_8);
-        if (holder.equals(owner)) {
-            long extended = await(leases.keepAliveOnce(current.getLease())).getTTL();
-            if (extended > 0) {
-                return Acquisition.refreshed(new StoredHold(owner, current.getCreateRevision(),
-                        Duration.ofSeconds(extended)));
-            }
-        }
         long left = await(leases.timeToLive(current.getLease(), LeaseOption.DEFAULT)).getTTL();
-        return Acquisition.heldBy(new StoredHold(holder, current.getCreateRevision(), Duration.ofSeconds(Math.max(0, left))));
+        return Acquisition.heldBy(new StoredHold(current.getValue().toString(StandardCharsets.UTF_8),
+                current.getCreateRevision(), Duration.ofSeconds(Math.max(0, left))));
+    }
+
+    /** Puts the same owner's key on another lease, if it is still the same hold (same create revision). */
+    private boolean moveToLease(ByteSequence lockKey, KeyValue current, long leaseId) {
+        return await(kv.txn()
+                .If(new Cmp(lockKey, Cmp.Op.EQUAL, CmpTarget.createRevision(current.getCreateRevision())),
+                        new Cmp(lockKey, Cmp.Op.EQUAL, CmpTarget.value(current.getValue())))
+                .Then(Op.put(lockKey, current.getValue(), PutOption.builder().withLeaseId(leaseId).build()))
+                .commit()).isSucceeded();
     }
 
     @Override
@@ -193,10 +201,6 @@ final class EtcdLockStore implements LockStore {
 
     private static ByteSequence bytes(String text) {
         return ByteSequence.from(text, StandardCharsets.UTF_8);
-    }
-
-    private static Duration positive(Duration duration) {
-        return duration.isNegative() ? Duration.ZERO : duration;
     }
 
     private <T> T await(CompletableFuture<T> reply) {

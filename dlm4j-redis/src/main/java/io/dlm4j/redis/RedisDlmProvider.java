@@ -60,7 +60,10 @@ public final class RedisDlmProvider implements DlmProvider {
             try {
                 port = Integer.parseInt(hostAndPort.substring(colon + 1));
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("uri port must be a number: '" + hostAndPort + "'");
+                port = -1;
+            }
+            if (port < 1 || port > 65535) {
+                throw new IllegalArgumentException("uri port must be a number from 1 to 65535: '" + hostAndPort + "'");
             }
         }
         if (host.isEmpty()) {

@@ -15,13 +15,30 @@ final class RedisKeys {
     private final String prefix;
 
     RedisKeys(String prefix) {
-        this.prefix = Objects.requireNonNull(prefix, "keyPrefix must not be null");
+        Objects.requireNonNull(prefix, "keyPrefix must not be null");
+        if (prefix.indexOf('{') >= 0 || prefix.indexOf('}') >= 0) {
+            throw new IllegalArgumentException("keyPrefix must not contain '{' or '}' (they would change the "
+                    + "hash tag that keeps a lock and its counter in one slot), was '" + prefix + "'");
+        }
+        this.prefix = prefix;
     }
 
     /** Lock key first, fence counter second: the order every script takes them in. */
     String[] of(String key) {
-        String lock = prefix + "{" + key + "}";
+        String lock = prefix + "{" + hashTagSafe(key) + "}";
         return new String[] {lock, lock + ":fence"};
+    }
+
+    /**
+     * The key with backslashes and closing braces escaped, so that the hash tag is the whole key (a
+     * closing brace in the key would end the tag early, or empty it): one-to-one, and unchanged for
+     * most keys.
+     */
+    static String hashTagSafe(String key) {
+        if (key.indexOf('}') < 0 && key.indexOf('\\') < 0) {
+            return key;
+        }
+        return key.replace("\\", "\\\\").replace("}", "\\)");
     }
 
     String channel(String key) {

@@ -10,8 +10,11 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 
 /**
  * One Redis server and the lock operations on it, each one Lua script and so one round trip. The
@@ -85,12 +88,21 @@ final class RedisNode implements AutoCloseable {
             return {1}
             """);
 
+    private static final ExecutorService CONNECTOR = Executors.newCachedThreadPool(runnable -> {
+        Thread thread = new Thread(runnable, "dlm4j-redis-connect");
+        thread.setDaemon(true);
+        return thread;
+    });
+
     private final RedisClient client;
     private final boolean ownsClient;
     private final Duration timeout;
     private final ReleaseChannel releases;
     private volatile String address;
     private volatile StatefulRedisConnection<String, String> connection;
+    private CompletableFuture<StatefulRedisConnection<String, String>> connecting;
+    private boolean closed;
+    private ExecutorService dispatcher;
 
     /**
      * @param address the server's address if known ({@code host:port}); otherwise it is read from
@@ -100,7 +112,7 @@ final class RedisNode implements AutoCloseable {
         this.client = client;
         this.ownsClient = ownsClient;
         this.timeout = timeout;
-        this.address = address;
+        this.address = address != null ? address : ClientAddress.of(client);
         this.releases = new ReleaseChannel(client, timeout);
     }
 
@@ -116,6 +128,52 @@ final class RedisNode implements AutoCloseable {
     boolean isConnected() {
         StatefulRedisConnection<String, String> current = connection;
         return current != null && current.isOpen();
+    }
+
+    /**
+     * Runs {@code operation} on this node's own dispatch thread, in the order of the calls, so that
+     * a release can never overtake the acquire before it while the node is still connecting (a
+     * connection that may block on a hung server blocks only this node's queue). An operation whose
+     * caller gave up before its turn is not sent at all.
+     */
+    <T> CompletableFuture<T> inOrder(Function<RedisNode, CompletableFuture<T>> operation) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        dispatcher().execute(() -> {
+            if (result.isDone()) {
+                return;
+            }
+            try {
+                operation.apply(this).whenComplete((value, failure) -> {
+                    if (failure != null) {
+                        result.completeExceptionally(failure);
+                    } else {
+                        result.complete(value);
+                    }
+                });
+            } catch (RuntimeException e) {
+                result.completeExceptionally(e);
+            }
+        });
+        return result;
+    }
+
+    /** Connects in the background, if not connected yet; the future completes once connected. */
+    CompletableFuture<Void> connectInBackground() {
+        return inOrder(node -> {
+            node.redis();
+            return CompletableFuture.completedFuture(null);
+        });
+    }
+
+    private synchronized ExecutorService dispatcher() {
+        if (dispatcher == null) {
+            dispatcher = Executors.newSingleThreadExecutor(runnable -> {
+                Thread thread = new Thread(runnable, "dlm4j-redis-node-" + address());
+                thread.setDaemon(true);
+                return thread;
+            });
+        }
+        return dispatcher;
     }
 
     CompletableFuture<NodeReply> acquire(String[] keys, String owner, long ttlMillis) {
@@ -173,16 +231,43 @@ final class RedisNode implements AutoCloseable {
         }
     }
 
-    private synchronized RedisAsyncCommands<String, String> redis() {
-        if (connection == null) {
-            StatefulRedisConnection<String, String> created = client.connect();
-            created.setTimeout(timeout);
-            connection = created;
-            if (address == null) {
-                address = serverAddress(created);
-            }
+    /**
+     * The connection, made on a connector thread and awaited at most the operation timeout: a
+     * server that accepts but never answers (a stopped process) must not hold a caller for the
+     * client library's own connect timeout, nor block other callers.
+     */
+    private RedisAsyncCommands<String, String> redis() {
+        StatefulRedisConnection<String, String> current = connection;
+        if (current != null) {
+            return current.async();
         }
-        return connection.async();
+        CompletableFuture<StatefulRedisConnection<String, String>> attempt;
+        synchronized (this) {
+            if (closed) {
+                throw new IllegalStateException("the connection to Redis at " + address() + " is closed");
+            }
+            if (connecting == null || connecting.isCompletedExceptionally()) {
+                connecting = CompletableFuture.supplyAsync(this::openConnection, CONNECTOR);
+            }
+            attempt = connecting;
+        }
+        return await(attempt, timeout).async();
+    }
+
+    private StatefulRedisConnection<String, String> openConnection() {
+        StatefulRedisConnection<String, String> created = client.connect();
+        created.setTimeout(timeout);
+        if (address == null) {
+            address = serverAddress(created);
+        }
+        synchronized (this) {
+            if (closed) {
+                created.closeAsync();
+                throw new IllegalStateException("closed while connecting to Redis at " + address());
+            }
+            connection = created;
+        }
+        return created;
     }
 
     /** The address this connection reached, as the server saw it ({@code laddr} of CLIENT INFO). */
@@ -205,12 +290,18 @@ final class RedisNode implements AutoCloseable {
 
     @Override
     public void close() {
-        releases.close();
+        StatefulRedisConnection<String, String> open;
         synchronized (this) {
-            if (connection != null) {
-                connection.close();
-                connection = null;
+            closed = true;
+            if (dispatcher != null) {
+                dispatcher.shutdownNow();
             }
+            open = connection;
+            connection = null;
+        }
+        releases.close();
+        if (open != null) {
+            open.close();
         }
         if (ownsClient) {
             client.shutdown();

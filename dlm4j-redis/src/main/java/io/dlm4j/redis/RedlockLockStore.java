@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -59,6 +60,8 @@ final class RedlockLockStore implements LockStore {
     private final int quorum;
     private final Duration operationTimeout;
     private final ExecutorService connector;
+    private final CountDownLatch connected;
+    private volatile boolean firstConnectionsAwaited;
 
     RedlockLockStore(List<RedisNode> nodes, RedisKeys keys, Duration operationTimeout) {
         this.nodes = List.copyOf(nodes);
@@ -70,6 +73,10 @@ final class RedlockLockStore implements LockStore {
             thread.setDaemon(true);
             return thread;
         });
+        this.connected = new CountDownLatch(quorum);
+        for (RedisNode node : this.nodes) {
+            node.connectInBackground().thenRun(connected::countDown);
+        }
     }
 
     int quorum() {
@@ -256,13 +263,11 @@ final class RedlockLockStore implements LockStore {
     /** Sends {@code operation} to every node at once and collects what arrived within {@code limit}. */
     private <T> List<Reply<T>> ask(List<RedisNode> targets, Function<RedisNode, CompletableFuture<T>> operation,
                                    Duration limit) {
+        awaitFirstConnections();
         long deadline = System.nanoTime() + limit.toNanos();
         List<CompletableFuture<T>> pending = new ArrayList<>();
         for (RedisNode node : targets) {
-            // connecting can block on a hung server, so a node without a connection connects elsewhere
-            pending.add(node.isConnected()
-                    ? start(operation, node)
-                    : CompletableFuture.supplyAsync(() -> start(operation, node), connector).thenCompose(f -> f));
+            pending.add(node.inOrder(operation));
         }
         List<Reply<T>> replies = new ArrayList<>();
         for (int i = 0; i < targets.size(); i++) {
@@ -276,11 +281,21 @@ final class RedlockLockStore implements LockStore {
         return replies;
     }
 
-    private static <T> CompletableFuture<T> start(Function<RedisNode, CompletableFuture<T>> operation, RedisNode node) {
+    /**
+     * The first operation waits, at most the operation timeout, until a quorum of masters is
+     * connected: connecting (and, in a new JVM, loading the client library) would otherwise eat the
+     * per-node timeouts of a healthy cluster. Later operations never wait for connections.
+     */
+    private void awaitFirstConnections() {
+        if (connected.getCount() == 0 || firstConnectionsAwaited) {
+            return;
+        }
         try {
-            return operation.apply(node);
-        } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
+            connected.await(operationTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            firstConnectionsAwaited = true;
         }
     }
 
