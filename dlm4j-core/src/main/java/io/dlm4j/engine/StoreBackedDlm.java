@@ -33,6 +33,7 @@ public final class StoreBackedDlm implements Dlm {
     private final BackendCalls backend;
     private final ScheduledExecutorService scheduler;
     private final Set<StoreLease> liveLeases = ConcurrentHashMap.newKeySet();
+    private final Set<WakeSignal> waiters = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean closed = new AtomicBoolean();
 
     public StoreBackedDlm(LockStore store, DlmOptions options) {
@@ -82,6 +83,7 @@ public final class StoreBackedDlm implements Dlm {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        waiters.forEach(WakeSignal::wake); // their next step finds the Dlm closed
         RuntimeException failure = null;
         try {
             for (StoreLease lease : List.copyOf(liveLeases)) {
@@ -129,6 +131,11 @@ public final class StoreBackedDlm implements Dlm {
         if (closed.get()) {
             throw new IllegalStateException("this Dlm is closed (" + store.describe() + ")");
         }
+    }
+
+    /** A signal for one waiter, woken also when this Dlm closes. */
+    WakeSignal newWakeSignal() {
+        return new WakeSignal(waiters);
     }
 
     void register(StoreLease lease) {

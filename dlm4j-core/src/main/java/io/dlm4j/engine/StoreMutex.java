@@ -116,10 +116,11 @@ final class StoreMutex implements Mutex {
         }
         // Held: listen for the release, then try again before the first wait, so that a release
         // between the first try and the subscription is not missed. An uncontended lock() is one try.
-        WakeSignal signal = new WakeSignal();
-        try (Subscription subscription = dlm.backend().call("subscription to '" + key + "'",
+        WakeSignal signal = dlm.newWakeSignal();
+        try (WakeSignal registered = signal; Subscription subscription = dlm.backend().call("subscription to '" + key + "'",
                 () -> dlm.store().onRelease(key, signal::wake))) {
             while (true) {
+                dlm.ensureOpen(); // a Dlm closed under a waiter ends the wait
                 attempt = attemptInterruptibly();
                 long left = maxWaitNanos - (System.nanoTime() - start);
                 if (attempt.lease != null || left <= 0) {

@@ -1,9 +1,24 @@
 package io.dlm4j.engine;
 
-/** Lets a waiter sleep until a release notification arrives or its pause is over. */
-final class WakeSignal {
+import java.util.Set;
 
+/** Lets a waiter sleep until a release notification arrives, its Dlm closes, or its pause is over. */
+final class WakeSignal implements AutoCloseable {
+
+    private final Set<WakeSignal> registry;
     private boolean woken;
+
+    /** A signal listed in {@code registry} (the Dlm's waiters) until closed. */
+    WakeSignal(Set<WakeSignal> registry) {
+        this.registry = registry;
+        registry.add(this);
+    }
+
+    /** The waiter is done with it. */
+    @Override
+    public void close() {
+        registry.remove(this);
+    }
 
     synchronized void wake() {
         woken = true;

@@ -1451,6 +1451,23 @@ public abstract class ConformanceSuite {
     class ClosingTheDlm {
 
         @Test
+        @DisplayName("ends a wait in lock() on that Dlm with IllegalStateException, leaving no hold")
+        void endsAWaitOnIt() throws InterruptedException {
+            Dlm holderDlm = dlm(OWNER_A);
+            Dlm waiterDlm = dlm(DlmOptions.builder().defaultOwner(OWNER_B).waitingInterval(Duration.ofSeconds(30)).build());
+            Lease held = acquired(holderDlm.newMutex(key(), LONG_TTL).tryLock(), "holder's tryLock");
+            Mutex waiting = waiterDlm.newMutex(key());
+            Attempt<Lease> waiter = inBackground("owner-b lock()", waiting::lock);
+            awaitBlocked(waiter);
+
+            waiterDlm.close(); // at once, though the waiter's next try is 30 s away
+            assertThat(waiter.failure(Duration.ofSeconds(3))).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("closed");
+            held.close();
+            assertThat(holderDlm.newMutex(key()).holder()).as("no hold left by the closed Dlm's waiter").isEmpty();
+        }
+
+        @Test
         @DisplayName("releases the leases held through it (another owner locks at once), invalidates them, runs no onLost")
         void releasesHeldLeases() {
             Dlm a = dlm(OWNER_A);
