@@ -33,7 +33,7 @@ public final class EtcdDlm {
         Objects.requireNonNull(options, "options must not be null");
         Objects.requireNonNull(keyPrefix, "keyPrefix must not be null");
         return new StoreBackedDlm(new EtcdLockStore(client, false, keyPrefix, options.operationTimeout(),
-                "the client's endpoints"), options);
+                ClientEndpoints.of(client)), options);
     }
 
     static Dlm createOwning(Client client, String endpoints, String keyPrefix, DlmOptions options) {

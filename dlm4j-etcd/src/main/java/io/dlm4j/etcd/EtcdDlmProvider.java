@@ -4,6 +4,9 @@ import io.dlm4j.Dlm;
 import io.dlm4j.DlmOptions;
 import io.dlm4j.spi.DlmProvider;
 import io.etcd.jetcd.Client;
+import io.etcd.jetcd.ClientBuilder;
+
+import javax.net.ssl.SSLException;
 
 import java.net.URI;
 import java.net.URLDecoder;
@@ -67,7 +70,16 @@ public final class EtcdDlmProvider implements DlmProvider {
                 throw new IllegalArgumentException("uri endpoint '" + withPort + "' is malformed", e);
             }
         }
-        Client client = Client.builder().endpoints(endpoints).connectTimeout(options.operationTimeout()).build();
+        ClientBuilder builder = Client.builder().endpoints(endpoints).connectTimeout(options.operationTimeout());
+        if (tls) {
+            try {
+                // jetcd speaks TLS only with an SSL context; the default one trusts the JVM's authorities
+                builder.sslContext(ssl -> { });
+            } catch (SSLException e) {
+                throw new IllegalArgumentException("uri asks for TLS, which this JVM cannot set up: " + e.getMessage(), e);
+            }
+        }
+        Client client = builder.build();
         return EtcdDlm.createOwning(client, String.join(",", hosts), prefix, options);
     }
 }

@@ -25,6 +25,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -51,6 +53,7 @@ final class EtcdLockStore implements LockStore {
     private final Duration timeout;
     private final String endpoints;
     private final ReleaseWatch releases;
+    private final Set<CompletableFuture<?>> pendingRevokes = ConcurrentHashMap.newKeySet();
 
     EtcdLockStore(Client client, boolean ownsClient, String prefix, Duration timeout, String endpoints) {
         this.client = client;
@@ -140,7 +143,8 @@ final class EtcdLockStore implements LockStore {
         if (current.isEmpty()) {
             return Optional.empty();
         }
-        long left = await(leases.timeToLive(current.get().getLease(), LeaseOption.DEFAULT)).getTTL();
+        long lease = current.get().getLease();
+        long left = lease == 0 ? 0 : await(leases.timeToLive(lease, LeaseOption.DEFAULT)).getTTL();
         if (left < 0) {
             return Optional.empty(); // the lease is gone; etcd deletes the key with it
         }
@@ -168,6 +172,14 @@ final class EtcdLockStore implements LockStore {
     @Override
     public void close() {
         releases.close();
+        try {
+            CompletableFuture.allOf(pendingRevokes.toArray(CompletableFuture[]::new))
+                    .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            LOG.debug("some lease revocations did not finish before close; those leases expire by themselves", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         if (ownsClient) {
             client.close();
         }
@@ -187,8 +199,12 @@ final class EtcdLockStore implements LockStore {
         return await(leases.timeToLive(leaseId, LeaseOption.DEFAULT)).getTTL() > 0;
     }
 
+    /** Revokes in the background; {@link #close()} waits for what is still on its way. */
     private void revokeLater(long leaseId) {
-        leases.revoke(leaseId).whenComplete((ok, failure) -> {
+        CompletableFuture<?> revoke = leases.revoke(leaseId);
+        pendingRevokes.add(revoke);
+        revoke.whenComplete((ok, failure) -> {
+            pendingRevokes.remove(revoke);
             if (failure != null) {
                 LOG.debug("revoking lease {} failed; it expires by itself", leaseId, failure);
             }
