@@ -141,8 +141,9 @@ final class MongoLockStore implements LockStore {
                 return acquisition;
             }
         }
-        throw new IllegalStateException("the lock document of '" + key + "' changed under every one of "
-                + TRIES + " tries");
+        // Taken and released again between our commands every time: busy, not broken. The engine
+        // tries again after a pause (tryLock reports it as not acquired).
+        return Acquisition.heldBy(new StoredHold("(changing hands too fast to tell)", 0, Duration.ZERO));
     }
 
     /** Null when the document changed between two commands, and it is worth another go. */
