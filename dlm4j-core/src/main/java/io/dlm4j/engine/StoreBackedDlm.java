@@ -127,6 +127,10 @@ public final class StoreBackedDlm implements Dlm {
         return scheduler;
     }
 
+    boolean isClosed() {
+        return closed.get();
+    }
+
     void ensureOpen() {
         if (closed.get()) {
             throw new IllegalStateException("this Dlm is closed (" + store.describe() + ")");

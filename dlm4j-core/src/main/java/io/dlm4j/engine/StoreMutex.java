@@ -159,6 +159,10 @@ final class StoreMutex implements Mutex {
         try {
             return attempt();
         } catch (RuntimeException e) {
+            if (dlm.isClosed()) {
+                // closing the Dlm closed the client under this try: that is the news, not the backend
+                throw new IllegalStateException("this Dlm was closed while '" + key + "' was being acquired", e);
+            }
             if (Thread.currentThread().isInterrupted()) {
                 // The client library gave up on the interrupt; the store may still have applied the
                 // acquire. Leave no hold behind, unless it was a hold this process already had.
