@@ -124,12 +124,6 @@ final class RedisNode implements AutoCloseable {
         return timeout;
     }
 
-    /** Whether commands can be sent without first connecting (which may block on a hung server). */
-    boolean isConnected() {
-        StatefulRedisConnection<String, String> current = connection;
-        return current != null && current.isOpen();
-    }
-
     /**
      * Runs {@code operation} on this node's own dispatch thread, in the order of the calls, so that
      * a release can never overtake the acquire before it while the node is still connecting (a

@@ -227,6 +227,9 @@ final class RedlockLockStore implements LockStore {
 
     @Override
     public void close() {
+        while (connected.getCount() > 0) {
+            connected.countDown(); // a first operation still waiting for connections goes on, and fails
+        }
         RuntimeException failure = null;
         for (RedisNode node : nodes) {
             try {
