@@ -59,7 +59,8 @@ final class RedlockLockStore implements LockStore {
     private final RedisKeys keys;
     private final int quorum;
     private final Duration operationTimeout;
-    private final ExecutorService connector;
+    /** Subscriptions and pings block; they run here so that a hung master holds up no caller. */
+    private final ExecutorService blockingCalls;
     private final CountDownLatch connected;
     private volatile boolean firstConnectionsAwaited;
 
@@ -68,8 +69,8 @@ final class RedlockLockStore implements LockStore {
         this.keys = keys;
         this.quorum = nodes.size() / 2 + 1;
         this.operationTimeout = operationTimeout;
-        this.connector = Executors.newCachedThreadPool(runnable -> {
-            Thread thread = new Thread(runnable, "dlm4j-redlock-connect");
+        this.blockingCalls = Executors.newCachedThreadPool(runnable -> {
+            Thread thread = new Thread(runnable, "dlm4j-redlock-blocking");
             thread.setDaemon(true);
             return thread;
         });
@@ -186,7 +187,7 @@ final class RedlockLockStore implements LockStore {
     public Subscription onRelease(String key, Runnable wake) {
         String channel = keys.channel(key);
         List<CompletableFuture<Subscription>> subscriptions = nodes.stream()
-                .map(node -> CompletableFuture.supplyAsync(() -> node.onRelease(channel, wake), connector)
+                .map(node -> CompletableFuture.supplyAsync(() -> node.onRelease(channel, wake), blockingCalls)
                         .whenComplete((s, failure) -> {
                             if (failure != null) {
                                 LOG.debug("no release notifications from Redis at {}; waiters poll it", node.address(), failure);
@@ -212,7 +213,7 @@ final class RedlockLockStore implements LockStore {
         List<Reply<String>> replies = ask(nodes, node -> CompletableFuture.supplyAsync(() -> {
             node.ping();
             return "PONG";
-        }, connector), operationTimeout);
+        }, blockingCalls), operationTimeout);
         if (replies.stream().filter(r -> r.failure() == null).count() < quorum) {
             throw noQuorum(replies);
         }
@@ -242,7 +243,7 @@ final class RedlockLockStore implements LockStore {
                 }
             }
         }
-        connector.shutdownNow();
+        blockingCalls.shutdownNow();
         if (failure != null) {
             throw failure;
         }
