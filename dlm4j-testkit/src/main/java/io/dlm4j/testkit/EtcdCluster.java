@@ -14,12 +14,9 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Base64;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -30,7 +27,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 /**
  * Real {@code etcd} servers (the Debian package etcd-server, etcd 3.4) run as child processes for
@@ -210,7 +206,6 @@ public final class EtcdCluster implements AutoCloseable {
             "etcd not found: run scripts/setup-test-servers (installs the Debian package etcd-server)";
 
     private static final String HOST = "127.0.0.1";
-    private static final List<String> FALLBACK_DIRS = List.of("/usr/bin", "/usr/local/bin", "/usr/sbin");
     private static final Duration START_TIMEOUT = Duration.ofSeconds(20);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
     /** How long {@link #close()} lets each member stop gracefully before SIGKILL. */
@@ -272,7 +267,7 @@ public final class EtcdCluster implements AutoCloseable {
             throw new IllegalArgumentException("members must be at least 1: " + members);
         }
         Objects.requireNonNull(options, "options");
-        Path binary = findBinary();
+        Path binary = ChildProcesses.findBinary("etcd", NOT_FOUND);
         ShutdownHook.ensureRegistered();
         IllegalStateException last = null;
         for (int attempt = 0; attempt < PORT_ATTEMPTS; attempt++) {
@@ -445,7 +440,7 @@ public final class EtcdCluster implements AutoCloseable {
             }
             closed = true;
             LIVE.removeAll(members);
-            deleteRecursively(directory);
+            ChildProcesses.deleteRecursively(directory);
         }
     }
 
@@ -538,25 +533,6 @@ public final class EtcdCluster implements AutoCloseable {
             sb.append(m.logTail());
         }
         return sb.toString();
-    }
-
-    private static Path findBinary() {
-        List<String> dirs = new ArrayList<>();
-        String path = System.getenv("PATH");
-        if (path != null) {
-            dirs.addAll(Arrays.asList(path.split(File.pathSeparator)));
-        }
-        dirs.addAll(FALLBACK_DIRS);
-        for (String dir : dirs) {
-            if (dir.isEmpty()) {
-                continue;
-            }
-            Path candidate = Paths.get(dir, "etcd");
-            if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
-                return candidate;
-            }
-        }
-        throw new IllegalStateException(NOT_FOUND);
     }
 
     /** Distinct free ports: all sockets are held open until every port is chosen. */
@@ -726,7 +702,7 @@ public final class EtcdCluster implements AutoCloseable {
                 return;
             }
             p.destroyForcibly();
-            if (!waitFor(p, STOP_TIMEOUT)) {
+            if (!ChildProcesses.waitFor(p, STOP_TIMEOUT, "etcd")) {
                 throw new IllegalStateException("etcd " + name + " (pid " + p.pid() + ") did not exit after SIGKILL");
             }
             paused = false;
@@ -745,8 +721,8 @@ public final class EtcdCluster implements AutoCloseable {
                 return;
             }
             Process p = runningProcess();
-            signal(p, "STOP");
-            awaitState(p, true);
+            ChildProcesses.signal(p, "STOP");
+            ChildProcesses.awaitState(p, true, "etcd");
             paused = true;
         }
 
@@ -771,7 +747,7 @@ public final class EtcdCluster implements AutoCloseable {
             awaitTerminated(STOP_TIMEOUT);
             long rebindDeadline = System.nanoTime() + REBIND_TIMEOUT.toNanos();
             while (true) {
-                long offset = size(log());
+                long offset = ChildProcesses.size(log());
                 Process p = spawn();
                 if (awaitServing(p, offset)) {
                     return;
@@ -882,11 +858,11 @@ public final class EtcdCluster implements AutoCloseable {
                 }
                 if (System.nanoTime() - deadline >= 0) {
                     p.destroyForcibly();
-                    waitFor(p, STOP_TIMEOUT);
+                    ChildProcesses.waitFor(p, STOP_TIMEOUT, "etcd");
                     throw new IllegalStateException("etcd " + name + " not healthy within "
                             + START_TIMEOUT.toSeconds() + " s\n" + cluster.logTails());
                 }
-                if (waitFor(p, POLL_INTERVAL)) {
+                if (ChildProcesses.waitFor(p, POLL_INTERVAL, "etcd")) {
                     continue; // exited: the check at the top tells why
                 }
             }
@@ -936,9 +912,9 @@ public final class EtcdCluster implements AutoCloseable {
             if (p == null) {
                 return;
             }
-            if (!waitFor(p, grace)) {
+            if (!ChildProcesses.waitFor(p, grace, "etcd")) {
                 p.destroyForcibly();
-                waitFor(p, STOP_TIMEOUT);
+                ChildProcesses.waitFor(p, STOP_TIMEOUT, "etcd");
             }
             paused = false;
         }
@@ -979,8 +955,8 @@ public final class EtcdCluster implements AutoCloseable {
             }
             Process p = process;
             if (p.isAlive()) {
-                signal(p, "CONT");
-                awaitState(p, false);
+                ChildProcesses.signal(p, "CONT");
+                ChildProcesses.awaitState(p, false, "etcd");
             }
             paused = false;
         }
@@ -1038,11 +1014,11 @@ public final class EtcdCluster implements AutoCloseable {
         }
 
         private String logSince(long offset) {
-            return readFrom(log(), offset);
+            return ChildProcesses.readFrom(log(), offset);
         }
 
         private String logTail() {
-            return "--- tail of " + log() + " ---\n" + tail(log());
+            return "--- tail of " + log() + " ---\n" + ChildProcesses.tail(log(), TAIL_LINES);
         }
     }
 
@@ -1080,114 +1056,6 @@ public final class EtcdCluster implements AutoCloseable {
         }
     }
 
-    private static void signal(Process p, String signal) {
-        try {
-            Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid()))
-                    .redirectErrorStream(true)
-                    .start();
-            String output = new String(kill.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-            if (!kill.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS) || kill.exitValue() != 0) {
-                kill.destroyForcibly();
-                throw new IllegalStateException("kill -" + signal + " " + p.pid() + " failed: " + output);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot run kill -" + signal, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while sending SIG" + signal, e);
-        }
-    }
-
-    /**
-     * Waits until the process is stopped (state {@code T} in {@code /proc/<pid>/stat}) or no longer
-     * is. Signals are delivered asynchronously; this makes pause() and resume() take effect before
-     * they return. Without /proc, returns at once.
-     */
-    private static void awaitState(Process p, boolean stopped) {
-        Path stat = Paths.get("/proc", Long.toString(p.pid()), "stat");
-        long deadline = System.nanoTime() + STOP_TIMEOUT.toNanos();
-        while (p.isAlive()) {
-            String text;
-            try {
-                text = Files.readString(stat);
-            } catch (IOException e) {
-                return;
-            }
-            int end = text.lastIndexOf(')'); // the state follows "pid (comm) "
-            char state = end >= 0 && end + 2 < text.length() ? text.charAt(end + 2) : '?';
-            boolean isStopped = state == 'T' || state == 't';
-            if (isStopped == stopped) {
-                return;
-            }
-            if (System.nanoTime() - deadline >= 0) {
-                throw new IllegalStateException("etcd (pid " + p.pid() + ") did not "
-                        + (stopped ? "stop" : "continue") + "; state " + state);
-            }
-            if (waitFor(p, Duration.ofMillis(5))) {
-                return;
-            }
-        }
-    }
-
-    /** Waits for the process to exit; true if it has. */
-    private static boolean waitFor(Process p, Duration timeout) {
-        try {
-            return p.waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for etcd", e);
-        }
-    }
-
-    private static String tail(Path file) {
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-        } catch (IOException | UncheckedIOException e) {
-            return "(" + e + ")\n";
-        }
-        StringBuilder sb = new StringBuilder();
-        for (String line : lines.subList(Math.max(0, lines.size() - TAIL_LINES), lines.size())) {
-            sb.append(line).append('\n');
-        }
-        return sb.toString();
-    }
-
-    private static long size(Path file) {
-        try {
-            return Files.size(file);
-        } catch (IOException e) {
-            return 0;
-        }
-    }
-
-    private static String readFrom(Path file, long offset) {
-        try {
-            byte[] bytes = Files.readAllBytes(file);
-            int from = (int) Math.min(offset, bytes.length);
-            return new String(bytes, from, bytes.length - from, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            return "";
-        }
-    }
-
-    private static void deleteRecursively(Path root) {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(root)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(path -> {
-                try {
-                    Files.deleteIfExists(path);
-                } catch (IOException e) {
-                    // best effort: a leftover temporary folder does no harm
-                }
-            });
-        } catch (IOException | UncheckedIOException e) {
-            // best effort, as above
-        }
-    }
-
     // ---- no orphans ----------------------------------------------------------------------------
 
     /** One hook for all members: kills those that were not closed, then deletes their clusters' folders. */
@@ -1219,7 +1087,7 @@ public final class EtcdCluster implements AutoCloseable {
                     }
                 }
                 if (m.cluster != null) {
-                    deleteRecursively(m.cluster.directory);
+                    ChildProcesses.deleteRecursively(m.cluster.directory);
                 }
             }
         }

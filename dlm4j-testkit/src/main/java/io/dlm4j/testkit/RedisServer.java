@@ -14,17 +14,13 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * A real {@code redis-server} (the Debian package, Redis 7.0) run as a child process for tests, on a
@@ -134,7 +130,6 @@ public final class RedisServer implements AutoCloseable {
             "redis-server not found: run scripts/setup-test-servers (installs the Debian package redis-server)";
 
     private static final String HOST = "127.0.0.1";
-    private static final List<String> FALLBACK_DIRS = List.of("/usr/bin", "/usr/local/bin", "/usr/sbin");
     private static final Duration START_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
     /** How long {@link #restart()} keeps trying when the old port cannot be bound yet. */
@@ -178,7 +173,7 @@ public final class RedisServer implements AutoCloseable {
      */
     public static RedisServer start(Options options) {
         Objects.requireNonNull(options, "options");
-        Path binary = findBinary();
+        Path binary = ChildProcesses.findBinary("redis-server", NOT_FOUND);
         Path directory;
         try {
             directory = Files.createTempDirectory("dlm4j-redis-");
@@ -204,7 +199,7 @@ public final class RedisServer implements AutoCloseable {
             }
             LIVE.remove(server);
         }
-        deleteRecursively(directory);
+        ChildProcesses.deleteRecursively(directory);
         throw last;
     }
 
@@ -255,9 +250,9 @@ public final class RedisServer implements AutoCloseable {
         }
         resumeIfPaused();
         p.destroy();
-        if (!waitFor(p, STOP_TIMEOUT)) {
+        if (!ChildProcesses.waitFor(p, STOP_TIMEOUT, "redis-server")) {
             p.destroyForcibly();
-            waitFor(p, STOP_TIMEOUT);
+            ChildProcesses.waitFor(p, STOP_TIMEOUT, "redis-server");
         }
         paused = false;
     }
@@ -273,7 +268,7 @@ public final class RedisServer implements AutoCloseable {
             return;
         }
         p.destroyForcibly();
-        if (!waitFor(p, STOP_TIMEOUT)) {
+        if (!ChildProcesses.waitFor(p, STOP_TIMEOUT, "redis-server")) {
             throw new IllegalStateException("redis-server (pid " + p.pid() + ") did not exit after SIGKILL");
         }
         paused = false;
@@ -291,8 +286,8 @@ public final class RedisServer implements AutoCloseable {
             return;
         }
         Process p = runningProcess();
-        signal(p, "STOP");
-        awaitState(p, true);
+        ChildProcesses.signal(p, "STOP");
+        ChildProcesses.awaitState(p, true, "redis-server");
         paused = true;
     }
 
@@ -354,7 +349,7 @@ public final class RedisServer implements AutoCloseable {
         } finally {
             closed = true;
             LIVE.remove(this);
-            deleteRecursively(directory);
+            ChildProcesses.deleteRecursively(directory);
         }
     }
 
@@ -373,7 +368,7 @@ public final class RedisServer implements AutoCloseable {
     private boolean launch(Duration rebindFor) {
         long rebindDeadline = System.nanoTime() + rebindFor.toNanos();
         while (true) {
-            long logOffset = size(directory.resolve(LOG));
+            long logOffset = ChildProcesses.size(directory.resolve(LOG));
             Process p;
             try {
                 p = new ProcessBuilder(commandLine())
@@ -390,7 +385,7 @@ public final class RedisServer implements AutoCloseable {
             if (awaitAnswer(p)) {
                 return true;
             }
-            if (!readFrom(directory.resolve(LOG), logOffset).contains("Address already in use")) {
+            if (!ChildProcesses.readFrom(directory.resolve(LOG), logOffset).contains("Address already in use")) {
                 throw new IllegalStateException("redis-server exited with code " + p.exitValue()
                         + " on port " + port + "\n" + logTail());
             }
@@ -438,11 +433,11 @@ public final class RedisServer implements AutoCloseable {
             }
             if (System.nanoTime() - deadline >= 0) {
                 p.destroyForcibly();
-                waitFor(p, STOP_TIMEOUT);
+                ChildProcesses.waitFor(p, STOP_TIMEOUT, "redis-server");
                 throw new IllegalStateException("redis-server did not answer PING on port " + port + " within "
                         + START_TIMEOUT.toSeconds() + " s\n" + logTail());
             }
-            if (waitFor(p, Duration.ofMillis(20))) {
+            if (ChildProcesses.waitFor(p, Duration.ofMillis(20), "redis-server")) {
                 return false;
             }
         }
@@ -459,25 +454,6 @@ public final class RedisServer implements AutoCloseable {
         } catch (UncheckedIOException e) {
             return false;
         }
-    }
-
-    private static Path findBinary() {
-        List<String> dirs = new ArrayList<>();
-        String path = System.getenv("PATH");
-        if (path != null) {
-            dirs.addAll(Arrays.asList(path.split(File.pathSeparator)));
-        }
-        dirs.addAll(FALLBACK_DIRS);
-        for (String dir : dirs) {
-            if (dir.isEmpty()) {
-                continue;
-            }
-            Path candidate = Paths.get(dir, "redis-server");
-            if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
-                return candidate;
-            }
-        }
-        throw new IllegalStateException(NOT_FOUND);
     }
 
     private static int freePort() {
@@ -506,69 +482,10 @@ public final class RedisServer implements AutoCloseable {
         }
         Process p = process;
         if (p.isAlive()) {
-            signal(p, "CONT");
-            awaitState(p, false);
+            ChildProcesses.signal(p, "CONT");
+            ChildProcesses.awaitState(p, false, "redis-server");
         }
         paused = false;
-    }
-
-    private static void signal(Process p, String signal) {
-        try {
-            Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid()))
-                    .redirectErrorStream(true)
-                    .start();
-            String output = new String(kill.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-            if (!kill.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS) || kill.exitValue() != 0) {
-                kill.destroyForcibly();
-                throw new IllegalStateException("kill -" + signal + " " + p.pid() + " failed: " + output);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot run kill -" + signal, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while sending SIG" + signal, e);
-        }
-    }
-
-    /**
-     * Waits until the process is stopped (state {@code T} in {@code /proc/<pid>/stat}) or no longer
-     * is. Signals are delivered asynchronously; this makes pause() and resume() take effect before
-     * they return. Without /proc, returns at once.
-     */
-    private static void awaitState(Process p, boolean stopped) {
-        Path stat = Paths.get("/proc", Long.toString(p.pid()), "stat");
-        long deadline = System.nanoTime() + STOP_TIMEOUT.toNanos();
-        while (p.isAlive()) {
-            String text;
-            try {
-                text = Files.readString(stat);
-            } catch (IOException e) {
-                return;
-            }
-            int end = text.lastIndexOf(')'); // the state follows "pid (comm) "
-            char state = end >= 0 && end + 2 < text.length() ? text.charAt(end + 2) : '?';
-            boolean isStopped = state == 'T' || state == 't';
-            if (isStopped == stopped) {
-                return;
-            }
-            if (System.nanoTime() - deadline >= 0) {
-                throw new IllegalStateException("redis-server (pid " + p.pid() + ") did not "
-                        + (stopped ? "stop" : "continue") + "; state " + state);
-            }
-            if (waitFor(p, Duration.ofMillis(5))) {
-                return;
-            }
-        }
-    }
-
-    /** Waits for the process to exit; true if it has. */
-    private static boolean waitFor(Process p, Duration timeout) {
-        try {
-            return p.waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for redis-server", e);
-        }
     }
 
     private void checkOpen() {
@@ -653,57 +570,8 @@ public final class RedisServer implements AutoCloseable {
     // ---- files ---------------------------------------------------------------------------------
 
     private String logTail() {
-        return "--- tail of " + directory.resolve(LOG) + " ---\n" + tail(directory.resolve(LOG))
-                + "--- tail of " + directory.resolve(OUT) + " ---\n" + tail(directory.resolve(OUT));
-    }
-
-    private static String tail(Path file) {
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            return "(" + e + ")\n";
-        }
-        StringBuilder sb = new StringBuilder();
-        for (String line : lines.subList(Math.max(0, lines.size() - TAIL_LINES), lines.size())) {
-            sb.append(line).append('\n');
-        }
-        return sb.toString();
-    }
-
-    private static long size(Path file) {
-        try {
-            return Files.size(file);
-        } catch (IOException e) {
-            return 0;
-        }
-    }
-
-    private static String readFrom(Path file, long offset) {
-        try {
-            byte[] bytes = Files.readAllBytes(file);
-            int from = (int) Math.min(offset, bytes.length);
-            return new String(bytes, from, bytes.length - from, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            return "";
-        }
-    }
-
-    private static void deleteRecursively(Path root) {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(root)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(path -> {
-                try {
-                    Files.deleteIfExists(path);
-                } catch (IOException e) {
-                    // best effort: a leftover temporary folder does no harm
-                }
-            });
-        } catch (IOException | UncheckedIOException e) {
-            // best effort, as above
-        }
+        return "--- tail of " + directory.resolve(LOG) + " ---\n" + ChildProcesses.tail(directory.resolve(LOG), TAIL_LINES)
+                + "--- tail of " + directory.resolve(OUT) + " ---\n" + ChildProcesses.tail(directory.resolve(OUT), TAIL_LINES);
     }
 
     // ---- no orphans ----------------------------------------------------------------------------
@@ -736,7 +604,7 @@ public final class RedisServer implements AutoCloseable {
                         return;
                     }
                 }
-                deleteRecursively(server.directory);
+                ChildProcesses.deleteRecursively(server.directory);
             }
         }
     }
