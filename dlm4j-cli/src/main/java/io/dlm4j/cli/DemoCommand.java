@@ -79,14 +79,12 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
         void markDone(String pod, long token);
     }
 
-    /** A pod: its own Dlm, and the record of done migrations. */
-    private interface Pod extends AutoCloseable {
-        Dlm dlm();
-
-        MigrationRecord record();
-
+    /** A pod: its own Dlm, the record of done migrations, and what closes with it (the Dlm, a client). */
+    private record Pod(Dlm dlm, MigrationRecord record, Runnable closer) implements AutoCloseable {
         @Override
-        void close();
+        public void close() {
+            closer.run();
+        }
     }
 
     @FunctionalInterface
@@ -135,26 +133,13 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
                         new ReplaceOptions().upsert(true));
             }
         };
-        return new Pod() {
-            @Override
-            public Dlm dlm() {
-                return dlm;
+        return new Pod(dlm, record, () -> {
+            try {
+                dlm.close();
+            } finally {
+                client.close();
             }
-
-            @Override
-            public MigrationRecord record() {
-                return record;
-            }
-
-            @Override
-            public void close() {
-                try {
-                    dlm.close();
-                } finally {
-                    client.close();
-                }
-            }
-        };
+        });
     }
 
     private int onBackend(String uri) throws InterruptedException {
@@ -177,22 +162,7 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
         out.println();
         return race(KEY_ON_BACKEND, pod -> {
             Dlm dlm = backend.open(uri, DlmOptions.builder().defaultOwner(pod).defaultTtl(TTL));
-            return new Pod() {
-                @Override
-                public Dlm dlm() {
-                    return dlm;
-                }
-
-                @Override
-                public MigrationRecord record() {
-                    return record;
-                }
-
-                @Override
-                public void close() {
-                    dlm.close();
-                }
-            };
+            return new Pod(dlm, record, dlm::close);
         });
     }
 
