@@ -2,6 +2,7 @@ package io.dlm4j.etcd;
 
 import io.dlm4j.spi.Acquisition;
 import io.dlm4j.spi.LockStore;
+import io.dlm4j.spi.Replies;
 import io.dlm4j.spi.StoredHold;
 import io.dlm4j.spi.Subscription;
 import io.etcd.jetcd.ByteSequence;
@@ -220,16 +221,6 @@ final class EtcdLockStore implements LockStore {
     }
 
     private <T> T await(CompletableFuture<T> reply) {
-        try {
-            return reply.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof RuntimeException runtime ? runtime : new IllegalStateException(e.getCause());
-        } catch (TimeoutException e) {
-            reply.cancel(true);
-            throw new IllegalStateException("no answer within " + timeout, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for etcd", e);
-        }
+        return Replies.await(reply, timeout, "etcd");
     }
 }

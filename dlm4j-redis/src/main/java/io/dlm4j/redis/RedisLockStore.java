@@ -2,13 +2,13 @@ package io.dlm4j.redis;
 
 import io.dlm4j.spi.Acquisition;
 import io.dlm4j.spi.LockStore;
+import io.dlm4j.spi.Replies;
 import io.dlm4j.spi.StoredHold;
 import io.dlm4j.spi.Subscription;
 
 import java.time.Duration;
 import java.util.Optional;
-
-import static io.dlm4j.redis.RedisNode.await;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Locks on one Redis server: each operation is one script, one round trip; expiry by Redis's clock;
@@ -26,25 +26,25 @@ final class RedisLockStore implements LockStore {
 
     @Override
     public Acquisition acquire(String key, String owner, Duration ttl) {
-        NodeReply reply = await(node.acquire(keys.of(key), owner, millis(ttl)), node.timeout());
+        NodeReply reply = await(node.acquire(keys.of(key), owner, millis(ttl)));
         StoredHold hold = new StoredHold(reply.owner(), reply.token(), Duration.ofMillis(reply.remainingMs()));
         return new Acquisition(reply.outcome(), hold);
     }
 
     @Override
     public Optional<Duration> refresh(String key, String owner, Duration ttl) {
-        boolean held = await(node.refresh(keys.of(key), owner, millis(ttl)), node.timeout());
+        boolean held = await(node.refresh(keys.of(key), owner, millis(ttl)));
         return held ? Optional.of(ttl) : Optional.empty();
     }
 
     @Override
     public boolean release(String key, String owner) {
-        return await(node.release(keys.of(key), owner, keys.channel(key)), node.timeout());
+        return await(node.release(keys.of(key), owner, keys.channel(key)));
     }
 
     @Override
     public Optional<StoredHold> read(String key) {
-        return await(node.read(keys.of(key)), node.timeout())
+        return await(node.read(keys.of(key)))
                 .map(r -> new StoredHold(r.owner(), r.token(), Duration.ofMillis(r.remainingMs())));
     }
 
@@ -66,6 +66,10 @@ final class RedisLockStore implements LockStore {
     @Override
     public void close() {
         node.close();
+    }
+
+    private <T> T await(CompletableFuture<T> reply) {
+        return Replies.await(reply, node.timeout(), "Redis");
     }
 
     /** Redis counts ttls in whole milliseconds; round up so that a hold never ends early. */

@@ -1,5 +1,6 @@
 package io.dlm4j.redis;
 
+import io.dlm4j.spi.Replies;
 import io.dlm4j.spi.Subscription;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -9,11 +10,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 
 /**
@@ -202,27 +200,12 @@ final class RedisNode implements AutoCloseable {
 
     Duration ping() {
         long start = System.nanoTime();
-        await(redis().ping().toCompletableFuture(), timeout);
+        Replies.await(redis().ping().toCompletableFuture(), timeout, "Redis");
         return Duration.ofNanos(System.nanoTime() - start);
     }
 
     Subscription onRelease(String channel, Runnable wake) {
         return releases.subscribe(channel, wake);
-    }
-
-    /** Waits for {@code reply} at most {@code limit}, rethrowing the client library's own failure. */
-    static <T> T await(CompletableFuture<T> reply, Duration limit) {
-        try {
-            return reply.get(limit.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof RuntimeException runtime ? runtime : new IllegalStateException(e.getCause());
-        } catch (TimeoutException e) {
-            reply.cancel(false);
-            throw new IllegalStateException("no answer within " + limit, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for Redis", e);
-        }
     }
 
     /**
@@ -245,7 +228,7 @@ final class RedisNode implements AutoCloseable {
             }
             attempt = connecting;
         }
-        return await(attempt, timeout).async();
+        return Replies.await(attempt, timeout, "Redis").async();
     }
 
     private StatefulRedisConnection<String, String> openConnection() {

@@ -3,6 +3,7 @@ package io.dlm4j.redis;
 import io.dlm4j.spi.Acquisition;
 import io.dlm4j.spi.Acquisition.Outcome;
 import io.dlm4j.spi.LockStore;
+import io.dlm4j.spi.Replies;
 import io.dlm4j.spi.StoredHold;
 import io.dlm4j.spi.Subscription;
 import org.slf4j.Logger;
@@ -277,7 +278,7 @@ final class RedlockLockStore implements LockStore {
         for (int i = 0; i < targets.size(); i++) {
             Duration left = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
             try {
-                replies.add(new Reply<>(targets.get(i), RedisNode.await(pending.get(i), left), null));
+                replies.add(new Reply<>(targets.get(i), Replies.await(pending.get(i), left, "Redis"), null));
             } catch (RuntimeException e) {
                 replies.add(new Reply<>(targets.get(i), null, e));
             }
