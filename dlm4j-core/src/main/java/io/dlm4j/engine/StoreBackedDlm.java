@@ -8,6 +8,7 @@ import io.dlm4j.spi.LockStore;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -32,7 +33,8 @@ public final class StoreBackedDlm implements Dlm {
     private final DlmOptions options;
     private final BackendCalls backend;
     private final ScheduledExecutorService scheduler;
-    private final Set<StoreLease> liveLeases = ConcurrentHashMap.newKeySet();
+    private final LeaseRefresher refresher;
+    private final Map<HolderId, Set<StoreLease>> liveLeases = new ConcurrentHashMap<>();
     private final Set<WakeSignal> waiters = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -41,6 +43,7 @@ public final class StoreBackedDlm implements Dlm {
         this.options = Objects.requireNonNull(options, "options must not be null");
         this.backend = new BackendCalls(store);
         this.scheduler = newScheduler();
+        this.refresher = new LeaseRefresher(this);
         Duration housekeeping = store.housekeepingInterval();
         if (!housekeeping.isZero()) {
             long nanos = housekeeping.toNanos();
@@ -86,7 +89,7 @@ public final class StoreBackedDlm implements Dlm {
         waiters.forEach(WakeSignal::wake); // their next step finds the Dlm closed
         RuntimeException failure = null;
         try {
-            for (StoreLease lease : List.copyOf(liveLeases)) {
+            for (StoreLease lease : liveLeasesSnapshot()) {
                 try {
                     lease.close();
                 } catch (RuntimeException e) {
@@ -127,6 +130,10 @@ public final class StoreBackedDlm implements Dlm {
         return scheduler;
     }
 
+    LeaseRefresher refresher() {
+        return refresher;
+    }
+
     boolean isClosed() {
         return closed.get();
     }
@@ -143,7 +150,11 @@ public final class StoreBackedDlm implements Dlm {
     }
 
     void register(StoreLease lease) {
-        liveLeases.add(lease);
+        liveLeases.compute(new HolderId(lease.key(), lease.owner()), (id, leases) -> {
+            Set<StoreLease> set = leases != null ? leases : ConcurrentHashMap.newKeySet();
+            set.add(lease);
+            return set;
+        });
         if (closed.get()) {
             // close() may have taken its copy before this lease was added: release it here
             lease.close();
@@ -151,16 +162,21 @@ public final class StoreBackedDlm implements Dlm {
     }
 
     void unregister(StoreLease lease) {
-        liveLeases.remove(lease);
+        liveLeases.computeIfPresent(new HolderId(lease.key(), lease.owner()), (id, leases) -> {
+            leases.remove(lease);
+            return leases.isEmpty() ? null : leases;
+        });
     }
 
     boolean holdsLiveLease(String key, String owner) {
-        for (StoreLease lease : liveLeases) {
-            if (lease.key().equals(key) && lease.owner().equals(owner)) {
-                return true;
-            }
-        }
-        return false;
+        return liveLeases.containsKey(new HolderId(key, owner));
+    }
+
+    private List<StoreLease> liveLeasesSnapshot() {
+        return liveLeases.values().stream().flatMap(Set::stream).toList();
+    }
+
+    private record HolderId(String key, String owner) {
     }
 
     private static RuntimeException collect(RuntimeException first, RuntimeException next) {

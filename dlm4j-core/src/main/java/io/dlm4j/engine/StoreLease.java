@@ -1,6 +1,7 @@
 package io.dlm4j.engine;
 
 import io.dlm4j.Lease;
+import io.dlm4j.spi.HoldToRefresh;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -10,13 +11,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * One hold. Its state moves once, from active to released or to lost; refreshes and the release
  * run under one lock, so that a released lease is never refreshed again.
+ *
+ * <p>Validity is kept twice: {@link #expiresAt()} on the Dlm's clock, for people to read, and a
+ * deadline on the monotonic clock, which decides {@link #isValid()}: a wall clock set back must
+ * not make an expired hold look valid.
  */
 final class StoreLease implements Lease {
 
@@ -30,14 +33,15 @@ final class StoreLease implements Lease {
     private final ReentrantLock lock = new ReentrantLock();
     private final List<Runnable> lostCallbacks = new ArrayList<>();
     private volatile Instant expiresAt;
+    private volatile long validUntilNanos;
     private volatile State state = State.ACTIVE;
-    private ScheduledFuture<?> autoRefresh;
+    private volatile boolean autoRefresh;
 
-    StoreLease(StoreBackedDlm dlm, StoreMutex mutex, long fencingToken, Instant expiresAt) {
+    StoreLease(StoreBackedDlm dlm, StoreMutex mutex, long fencingToken, ValidityStart start, Duration validity) {
         this.dlm = dlm;
         this.mutex = mutex;
         this.fencingToken = fencingToken;
-        this.expiresAt = expiresAt;
+        extend(start, validity);
     }
 
     @Override
@@ -62,27 +66,22 @@ final class StoreLease implements Lease {
 
     @Override
     public boolean isValid() {
-        return state == State.ACTIVE && dlm.options().clock().instant().isBefore(expiresAt);
+        return state == State.ACTIVE && !isPastExpiry();
     }
 
     @Override
     public boolean refresh() {
-        List<Runnable> callbacks = List.of();
-        boolean held = false;
-        lock.lock();
+        if (!lockIfActive()) {
+            return false;
+        }
+        List<Runnable> callbacks;
+        boolean held;
         try {
-            if (state != State.ACTIVE) {
-                return false;
-            }
-            Instant before = dlm.options().clock().instant();
+            ValidityStart start = ValidityStart.now(dlm.options().clock());
             Optional<Duration> validity = dlm.backend().call("refresh of '" + key() + "'",
                     () -> dlm.store().refresh(key(), owner(), mutex.ttl()));
             held = validity.isPresent();
-            if (held) {
-                expiresAt = before.plus(validity.get());
-            } else {
-                callbacks = markLost();
-            }
+            callbacks = applyRefresh(start, validity);
         } finally {
             lock.unlock();
         }
@@ -124,7 +123,6 @@ final class StoreLease implements Lease {
             }
             state = State.RELEASED;
             lostCallbacks.clear();
-            stopAutoRefresh();
         } finally {
             lock.unlock();
         }
@@ -133,60 +131,78 @@ final class StoreLease implements Lease {
     }
 
     void startAutoRefresh() {
-        long period = Math.max(1, mutex.ttl().toNanos() / 3);
-        lock.lock();
-        try {
-            if (state == State.ACTIVE) {
-                autoRefresh = dlm.scheduler().scheduleWithFixedDelay(
-                        this::refreshInBackground, period, period, TimeUnit.NANOSECONDS);
-            }
-        } finally {
-            lock.unlock();
+        autoRefresh = true;
+        if (state == State.ACTIVE) {
+            dlm.refresher().schedule(this);
         }
     }
 
-    private void refreshInBackground() {
-        try {
-            refresh();
-        } catch (RuntimeException e) {
-            // A failed refresh is retried at the next period; the hold is lost only once it expired.
-            if (isPastExpiry()) {
-                LOG.warn("lease of '{}' for '{}' expired while its refreshes failed", key(), owner(), e);
-                List<Runnable> callbacks = List.of();
-                lock.lock();
-                try {
-                    if (state == State.ACTIVE) {
-                        callbacks = markLost();
-                    }
-                } finally {
-                    lock.unlock();
-                }
-                callbacks.forEach(StoreLease::runCallback);
-            } else {
-                LOG.warn("refresh of '{}' for '{}' failed; retrying until {}", key(), owner(), expiresAt, e);
-            }
+    boolean isAutoRefreshed() {
+        return autoRefresh && state == State.ACTIVE;
+    }
+
+    Duration refreshPeriod() {
+        return Duration.ofNanos(Math.max(1, mutex.ttl().toNanos() / 3));
+    }
+
+    HoldToRefresh holdToRefresh() {
+        return new HoldToRefresh(key(), owner(), mutex.ttl());
+    }
+
+    /**
+     * Takes this lease's lock if it is still active, so that a batch refresh and a release can't
+     * interleave; the caller unlocks with {@link #unlock()}.
+     */
+    boolean lockIfActive() {
+        lock.lock();
+        if (state == State.ACTIVE) {
+            return true;
         }
+        lock.unlock();
+        return false;
+    }
+
+    void unlock() {
+        lock.unlock();
+    }
+
+    /** With the lock held: records a refresh's outcome; returns the lost callbacks to run once unlocked. */
+    List<Runnable> applyRefresh(ValidityStart start, Optional<Duration> validity) {
+        if (validity.isPresent()) {
+            extend(start, validity.get());
+            return List.of();
+        }
+        return markLost();
+    }
+
+    /**
+     * With the lock held: a background refresh failed and will be retried; the hold counts as lost
+     * only once it has expired.
+     */
+    List<Runnable> applyFailedRefresh(RuntimeException failure) {
+        if (isPastExpiry()) {
+            LOG.warn("lease of '{}' for '{}' expired while its refreshes failed", key(), owner(), failure);
+            return markLost();
+        }
+        return List.of();
+    }
+
+    private void extend(ValidityStart start, Duration validity) {
+        expiresAt = start.instant().plus(validity);
+        validUntilNanos = start.nanos() + saturatedNanos(validity);
     }
 
     private boolean isPastExpiry() {
-        return !dlm.options().clock().instant().isBefore(expiresAt);
+        return System.nanoTime() - validUntilNanos >= 0;
     }
 
     /** Called with the lock held and the state active; returns the callbacks to run once unlocked. */
     private List<Runnable> markLost() {
         state = State.LOST;
-        stopAutoRefresh();
         List<Runnable> callbacks = List.copyOf(lostCallbacks);
         lostCallbacks.clear();
         forget();
         return callbacks;
-    }
-
-    private void stopAutoRefresh() {
-        if (autoRefresh != null) {
-            autoRefresh.cancel(false);
-            autoRefresh = null;
-        }
     }
 
     private void forget() {
@@ -194,11 +210,19 @@ final class StoreLease implements Lease {
         dlm.unregister(this);
     }
 
-    private static void runCallback(Runnable callback) {
+    static void runCallback(Runnable callback) {
         try {
             callback.run();
         } catch (RuntimeException e) {
             LOG.warn("an onLost callback failed", e);
+        }
+    }
+
+    private static long saturatedNanos(Duration duration) {
+        try {
+            return duration.toNanos();
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE / 2;
         }
     }
 

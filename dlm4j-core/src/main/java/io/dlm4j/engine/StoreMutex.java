@@ -180,7 +180,7 @@ final class StoreMutex implements Mutex {
     }
 
     private Attempt attempt() {
-        Instant before = dlm.options().clock().instant();
+        ValidityStart start = ValidityStart.now(dlm.options().clock());
         Acquisition acquisition = dlm.backend().call("acquire of '" + key + "'",
                 () -> dlm.store().acquire(key, owner, ttl));
         if (!acquisition.isOurs()) {
@@ -192,7 +192,7 @@ final class StoreMutex implements Mutex {
                     "the store granted a hold without a fencing token (" + hold + ")"));
         }
         // the store says how long the hold lasts: the ttl, less (Redlock's validity) or more (etcd's whole seconds)
-        StoreLease lease = new StoreLease(dlm, this, hold.fencingToken(), before.plus(hold.remaining()));
+        StoreLease lease = new StoreLease(dlm, this, hold.fencingToken(), start, hold.remaining());
         leases.add(lease);
         dlm.register(lease);
         if (autoRefresh) {

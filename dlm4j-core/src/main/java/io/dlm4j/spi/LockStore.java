@@ -1,6 +1,8 @@
 package io.dlm4j.spi;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -34,6 +36,25 @@ public interface LockStore extends AutoCloseable {
      *         promise less, as Redlock's validity time); empty if {@code owner} does not hold it
      */
     Optional<Duration> refresh(String key, String owner, Duration ttl);
+
+    /**
+     * Refreshes many holds in as few round trips as the store allows, each as {@link #refresh}
+     * would. The engine's auto-refresh sends at most {@link #refreshBatchSize()} holds per call.
+     *
+     * @return one result per hold, in the order given
+     */
+    default List<Optional<Duration>> refreshAll(List<HoldToRefresh> holds) {
+        List<Optional<Duration>> results = new ArrayList<>(holds.size());
+        for (HoldToRefresh hold : holds) {
+            results.add(refresh(hold.key(), hold.owner(), hold.ttl()));
+        }
+        return results;
+    }
+
+    /** The most holds one {@link #refreshAll} call should carry; 1 where it has no batch form. */
+    default int refreshBatchSize() {
+        return 1;
+    }
 
     /** Ends the hold, only if {@code owner} holds it; true if it did. */
     boolean release(String key, String owner);

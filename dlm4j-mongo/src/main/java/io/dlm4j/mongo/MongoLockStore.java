@@ -5,12 +5,15 @@ import com.mongodb.MongoCommandException;
 import com.mongodb.MongoWriteException;
 import com.mongodb.WriteConcern;
 import com.mongodb.client.MongoCollection;
+import com.mongodb.client.model.BulkWriteOptions;
 import com.mongodb.client.model.FindOneAndUpdateOptions;
 import com.mongodb.client.model.IndexOptions;
 import com.mongodb.client.model.Indexes;
 import com.mongodb.client.model.ReturnDocument;
+import com.mongodb.client.model.UpdateOneModel;
 import com.mongodb.client.model.Updates;
 import io.dlm4j.spi.Acquisition;
+import io.dlm4j.spi.HoldToRefresh;
 import io.dlm4j.spi.LockStore;
 import io.dlm4j.spi.StoredHold;
 import org.bson.Document;
@@ -19,6 +22,9 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.Date;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
@@ -26,6 +32,7 @@ import static com.mongodb.client.model.Filters.and;
 import static com.mongodb.client.model.Filters.eq;
 import static com.mongodb.client.model.Filters.exists;
 import static com.mongodb.client.model.Filters.gte;
+import static com.mongodb.client.model.Filters.in;
 import static com.mongodb.client.model.Filters.lt;
 import static com.mongodb.client.model.Updates.combine;
 import static com.mongodb.client.model.Updates.inc;
@@ -62,6 +69,9 @@ final class MongoLockStore implements LockStore {
     static final String FENCE_COUNTER = "fenceOf";
     static final long EPOCH_UNIT = 1L << 32;
     private static final Date RELEASED = new Date(0);
+
+    /** Holds per refresh command: 10,000 auto-refreshed leases cost 20 commands per period. */
+    private static final int REFRESH_BATCH_SIZE = 500;
     private static final int TRIES = 5;
     private static final int INDEX_OPTIONS_CONFLICT = 85;
     private static final int INDEX_KEY_SPECS_CONFLICT = 86;
@@ -204,6 +214,39 @@ final class MongoLockStore implements LockStore {
         boolean held = locks.updateOne(and(eq(ID, key), eq(OWNER, owner), gte(EXPIRY, now)),
                 set(EXPIRY, plus(now, ttl))).getMatchedCount() > 0;
         return held ? Optional.of(ttl) : Optional.empty();
+    }
+
+    /**
+     * One {@code update} command with a statement per hold. Its reply counts matches but doesn't
+     * say which: only when some hold was not extended does a second command read back which ones
+     * now carry the expiry this batch set.
+     */
+    @Override
+    public List<Optional<Duration>> refreshAll(List<HoldToRefresh> holds) {
+        prepare();
+        Date now = clock.now();
+        List<UpdateOneModel<Document>> updates = holds.stream()
+                .map(h -> new UpdateOneModel<Document>(and(eq(ID, h.key()), eq(OWNER, h.owner()), gte(EXPIRY, now)),
+                        set(EXPIRY, plus(now, h.ttl()))))
+                .toList();
+        int matched = locks.bulkWrite(updates, new BulkWriteOptions().ordered(false)).getMatchedCount();
+        if (matched == holds.size()) {
+            return holds.stream().map(h -> Optional.of(h.ttl())).toList();
+        }
+        Map<Object, Document> stored = new HashMap<>();
+        locks.find(in(ID, holds.stream().map(HoldToRefresh::key).toList()))
+                .forEach(document -> stored.put(document.get(ID), document));
+        return holds.stream().map(h -> {
+            Document document = stored.get(h.key());
+            boolean extended = document != null && h.owner().equals(document.getString(OWNER))
+                    && plus(now, h.ttl()).equals(document.getDate(EXPIRY));
+            return extended ? Optional.of(h.ttl()) : Optional.<Duration>empty();
+        }).toList();
+    }
+
+    @Override
+    public int refreshBatchSize() {
+        return REFRESH_BATCH_SIZE;
     }
 
     /**

@@ -1,12 +1,14 @@
 package io.dlm4j.redis;
 
 import io.dlm4j.spi.Acquisition;
+import io.dlm4j.spi.HoldToRefresh;
 import io.dlm4j.spi.LockStore;
 import io.dlm4j.spi.Replies;
 import io.dlm4j.spi.StoredHold;
 import io.dlm4j.spi.Subscription;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
@@ -35,6 +37,18 @@ final class RedisLockStore implements LockStore {
     public Optional<Duration> refresh(String key, String owner, Duration ttl) {
         boolean held = await(node.refresh(keys.of(key), owner, millis(ttl)));
         return held ? Optional.of(ttl) : Optional.empty();
+    }
+
+    @Override
+    public List<Optional<Duration>> refreshAll(List<HoldToRefresh> holds) {
+        RefreshBatch batch = RefreshBatch.of(holds, keys);
+        List<Boolean> held = await(node.refreshAll(batch.locks(), batch.ownersAndTtls()));
+        return batch.validities(held);
+    }
+
+    @Override
+    public int refreshBatchSize() {
+        return RefreshBatch.SIZE;
     }
 
     @Override

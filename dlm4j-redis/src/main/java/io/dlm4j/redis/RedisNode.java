@@ -50,6 +50,26 @@ final class RedisNode implements AutoCloseable {
             return {0}
             """);
 
+    /**
+     * KEYS: locks. ARGV: owner and ttl ms of each lock in turn. Reply: 1 or 0 per lock, as
+     * {@link #REFRESH}. The locks lie in different hash slots: fine on one server, which is all
+     * this store runs on; Redis Cluster would refuse it.
+     */
+    private static final LuaScript REFRESH_MANY = new LuaScript("""
+            local held = {}
+            for i, lock in ipairs(KEYS) do
+              local current = redis.call('GET', lock)
+              local owner = ARGV[2 * i - 1]
+              if current and string.sub(current, string.find(current, ':', 1, true) + 1) == owner then
+                redis.call('PEXPIRE', lock, ARGV[2 * i])
+                held[i] = 1
+              else
+                held[i] = 0
+              end
+            end
+            return held
+            """);
+
     /** KEYS: lock. ARGV: owner, release channel. Deletes and wakes the waiters only if this owner holds it. */
     private static final LuaScript RELEASE = new LuaScript("""
             local current = redis.call('GET', KEYS[1])
@@ -174,6 +194,12 @@ final class RedisNode implements AutoCloseable {
 
     CompletableFuture<Boolean> refresh(String[] keys, String owner, long ttlMillis) {
         return REFRESH.run(redis(), keys, owner, Long.toString(ttlMillis)).thenApply(RedisNode::isOne);
+    }
+
+    /** One script for many locks: one round trip; a held flag per lock, in order. */
+    CompletableFuture<List<Boolean>> refreshAll(String[] locks, String[] ownersAndTtls) {
+        return REFRESH_MANY.run(redis(), locks, ownersAndTtls)
+                .thenApply(reply -> reply.stream().map(flag -> NodeReply.number(flag) == 1).toList());
     }
 
     CompletableFuture<Boolean> release(String[] keys, String owner, String channel) {

@@ -2,6 +2,7 @@ package io.dlm4j.redis;
 
 import io.dlm4j.spi.Acquisition;
 import io.dlm4j.spi.Acquisition.Outcome;
+import io.dlm4j.spi.HoldToRefresh;
 import io.dlm4j.spi.LockStore;
 import io.dlm4j.spi.Replies;
 import io.dlm4j.spi.StoredHold;
@@ -151,6 +152,40 @@ final class RedlockLockStore implements LockStore {
             return Optional.empty(); // a majority says the hold is not ours: it is lost
         }
         throw noQuorum(replies); // undecided: the engine retries until the hold would have expired
+    }
+
+    /**
+     * One many-locks script per master, in parallel; each hold is decided as {@link #refresh}
+     * decides it. If a hold is undecided (neither a majority extended nor a majority refused), the
+     * whole batch fails and the engine retries it, as it does a failed single refresh.
+     */
+    @Override
+    public List<Optional<Duration>> refreshAll(List<HoldToRefresh> holds) {
+        RefreshBatch batch = RefreshBatch.of(holds, keys);
+        Duration shortestTtl = holds.stream().map(HoldToRefresh::ttl).min(Comparator.naturalOrder()).orElseThrow();
+        long start = System.nanoTime();
+        List<Reply<List<Boolean>>> replies = ask(nodes,
+                node -> node.refreshAll(batch.locks(), batch.ownersAndTtls()), nodeTimeout(shortestTtl));
+        List<Optional<Duration>> results = new ArrayList<>(holds.size());
+        for (int i = 0; i < holds.size(); i++) {
+            int index = i;
+            long extended = replies.stream().filter(r -> r.value() != null && r.value().get(index)).count();
+            long refused = replies.stream().filter(r -> r.value() != null && !r.value().get(index)).count();
+            Duration validity = validity(holds.get(i).ttl(), start);
+            if (extended >= quorum && !validity.isNegative() && !validity.isZero()) {
+                results.add(Optional.of(validity));
+            } else if (refused > nodes.size() - quorum) {
+                results.add(Optional.empty());
+            } else {
+                throw noQuorum(replies);
+            }
+        }
+        return results;
+    }
+
+    @Override
+    public int refreshBatchSize() {
+        return RefreshBatch.SIZE;
     }
 
     @Override

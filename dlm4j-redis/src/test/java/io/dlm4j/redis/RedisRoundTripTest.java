@@ -371,4 +371,39 @@ class RedisRoundTripTest {
                     "app1:{" + key + "}:fence", "app2:{" + key + "}:fence", "dlm4j:{" + key + "}:fence");
         }
     }
+
+    @Test
+    void autoRefreshingThousandsOfLeasesCostsAtMostOneScriptPer100LeasesPerPeriod() {
+        int leases = 2_000;
+        Duration ttl = Duration.ofMillis(1500);
+        Duration period = ttl.dividedBy(3);
+        String prefix = newKey("many");
+        try (Dlm dlm = RedisDlm.create(client, DlmOptions.builder().defaultOwner("a").autoRefresh(true)
+                .operationTimeout(Duration.ofSeconds(5)).build())) {
+            warmUp(dlm);
+            List<Lease> held = new ArrayList<>();
+            for (int i = 0; i < leases; i++) {
+                held.add(dlm.newMutex(prefix + "-" + i, ttl).tryLock().orElseThrow());
+            }
+            resetStats(server);
+            long start = System.nanoTime();
+            await().pollDelay(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(4)).until(() -> true);
+            Map<String, CommandStat> stats = commandStats(server);
+            double periods = (System.nanoTime() - start) / (double) period.toNanos();
+            long scripts = calls(stats, "evalsha") + calls(stats, "eval");
+
+            assertThat(held).as("every lease still valid after %.1f refresh periods", periods).allMatch(Lease::isValid);
+            assertThat(scripts).as("scripts for %d leases over %.1f periods", leases, periods)
+                    .isPositive()
+                    .isLessThanOrEqualTo((long) Math.ceil(leases / 100.0 * (periods + 1)));
+            assertThat(calls(stats, "pexpire")).as("each lease extended about once a period")
+                    .isGreaterThanOrEqualTo((long) (leases * (Math.floor(periods) - 1)));
+            held.forEach(Lease::close);
+        }
+    }
+
+    private static long calls(Map<String, CommandStat> stats, String command) {
+        CommandStat stat = stats.get(command);
+        return stat == null ? 0 : stat.calls();
+    }
 }

@@ -1301,6 +1301,31 @@ public abstract class ConformanceSuite {
         }
 
         @Test
+        @DisplayName("250 auto-refreshed leases of one Dlm (more than one refresh batch) all stay held for 3 ttls; one taken over is lost alone")
+        void manyLeasesRefreshTogether() {
+            Duration ttl = Duration.ofSeconds(1);
+            Dlm a = dlm(options(OWNER_A).autoRefresh(true).build());
+            List<Lease> leases = new ArrayList<>();
+            for (int i = 0; i < 250; i++) {
+                leases.add(acquired(a.newMutex(key("many-" + i), ttl).tryLock(), "owner-a's tryLock #" + i));
+            }
+            Lease victim = leases.get(137);
+            AtomicInteger lost = new AtomicInteger();
+            victim.onLost(lost::incrementAndGet);
+            dlm(OWNER_A).newMutex(victim.key()).unlock(); // the same owner elsewhere ends that one hold
+
+            eventually("the hold ended elsewhere is reported lost", Duration.ofSeconds(3)).until(() -> lost.get() == 1);
+            throughout("every other lease stays valid through 3 ttls", Duration.ofSeconds(3))
+                    .until(() -> leases.stream().filter(l -> l != victim).allMatch(Lease::isValid));
+            Mutex b = dlm(OWNER_B).newMutex(key("many-" + 249));
+            assertThat(b.tryLock()).as("owner-b's tryLock of an auto-refreshed key after 3 ttls").isEmpty();
+            assertThat(b.holder()).get().extracting(LockInfo::fencingToken).isEqualTo(leases.get(249).fencingToken());
+            assertThat(lost.get()).as("onLost runs once").isEqualTo(1);
+            leases.forEach(Lease::close);
+            assertThat(b.holder()).as("holder after close").isEmpty();
+        }
+
+        @Test
         @DisplayName("DlmOptions.autoRefresh(true) is the default of newMutex(key, ttl)")
         void dlmDefaultAutoRefresh() {
             Duration ttl = Duration.ofMillis(500);
