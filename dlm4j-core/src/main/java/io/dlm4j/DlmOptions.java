@@ -117,7 +117,7 @@ public final class DlmOptions {
         }
 
         public Builder defaultTtl(Duration ttl) {
-            this.defaultTtl = Arguments.positive(ttl, "defaultTtl");
+            this.defaultTtl = Arguments.ttl(ttl, "defaultTtl");
             return this;
         }
 

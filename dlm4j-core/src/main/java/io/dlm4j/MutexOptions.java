@@ -67,7 +67,7 @@ public final class MutexOptions {
 
         /** The ttl; null means the Dlm's default ttl. */
         public Builder ttl(Duration ttl) {
-            this.ttl = ttl == null ? null : Arguments.positive(ttl, "ttl");
+            this.ttl = ttl == null ? null : Arguments.ttl(ttl, "ttl");
             return this;
         }
 

@@ -79,4 +79,28 @@ class OptionsTest {
         assertThatThrownBy(() -> MutexOptions.builder("k").ttl(Duration.ofSeconds(-1)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ttl must be positive");
     }
+
+    @Test
+    void unpairedSurrogatesAreRefusedInKeysAndOwners() {
+        assertThatThrownBy(() -> MutexOptions.builder("s\uD800"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("key must be well-formed UTF-16").hasMessageContaining("U+D800 at index 1");
+        assertThatThrownBy(() -> MutexOptions.builder("\uDC00x"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("U+DC00 at index 0");
+        assertThatThrownBy(() -> MutexOptions.builder("k").owner("o\uD800"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("owner must be well-formed UTF-16");
+        assertThatThrownBy(() -> DlmOptions.builder().defaultOwner("\uDBFF"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("defaultOwner must be well-formed");
+        assertThat(MutexOptions.builder("\uD83D\uDD12 lock").owner("\uD83D\uDC33").build().key())
+                .as("a paired surrogate (one supplementary character) is fine").isEqualTo("\uD83D\uDD12 lock");
+    }
+
+    @Test
+    void ttlsLongerThanAYearAreRefused() {
+        assertThat(MutexOptions.builder("k").ttl(Duration.ofDays(365)).build().ttl()).isEqualTo(Duration.ofDays(365));
+        assertThatThrownBy(() -> MutexOptions.builder("k").ttl(Duration.ofDays(365).plusNanos(1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ttl must be at most 365 days");
+        assertThatThrownBy(() -> DlmOptions.builder().defaultTtl(Duration.ofDays(1000 * 365)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("defaultTtl must be at most 365 days");
+    }
 }
