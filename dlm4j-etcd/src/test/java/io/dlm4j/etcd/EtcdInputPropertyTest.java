@@ -30,4 +30,10 @@ class EtcdInputPropertyTest extends InputPropertySuite {
     protected Dlm createDlm(DlmOptions options) {
         return EtcdDlm.create(client, options);
     }
+
+    @Override
+    protected String unpairedSurrogatesKnownBug() {
+        return "bug: keys and owners are encoded with String.getBytes(UTF_8), which writes an unpaired surrogate as '?', so \"s\\uD800\" and \"s?\" "
+                + "are one lock and owners \"o\\uD800\" and \"o?\" one holder (see NOTES.md)";
+    }
 }

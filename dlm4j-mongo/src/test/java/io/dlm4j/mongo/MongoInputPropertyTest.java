@@ -35,4 +35,9 @@ class MongoInputPropertyTest extends InputPropertySuite {
     protected Dlm createDlm(DlmOptions options) {
         return MongoDlm.create(locks, options);
     }
+
+    @Override
+    protected String unpairedSurrogatesKnownBug() {
+        return "bug: the BSON encoder writes an unpaired surrogate as U+FFFD, so \"u\\uD800\" and \"u\\uFFFD\" are one lock (see NOTES.md)";
+    }
 }

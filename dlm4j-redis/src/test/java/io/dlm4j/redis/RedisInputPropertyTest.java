@@ -30,4 +30,10 @@ class RedisInputPropertyTest extends InputPropertySuite {
     protected Dlm createDlm(DlmOptions options) {
         return RedisDlm.create(client, options);
     }
+
+    @Override
+    protected String unpairedSurrogatesKnownBug() {
+        return "bug: Lettuce writes an unpaired surrogate as '?', so \"s\\uD800\" and \"s?\" are one lock and owners \"o\\uD800\" and \"o?\" one holder; "
+                + "a key ending in an unpaired high surrogate made the first acquire time out (see NOTES.md)";
+    }
 }

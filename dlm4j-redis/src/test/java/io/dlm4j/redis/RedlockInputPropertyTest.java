@@ -63,4 +63,9 @@ class RedlockInputPropertyTest extends InputPropertySuite {
             assertThat(mutex.holder()).isEmpty();
         }
     }
+
+    @Override
+    protected String unpairedSurrogatesKnownBug() {
+        return "bug: Lettuce writes an unpaired surrogate as '?', so \"s\\uD800\" and \"s?\" are one lock and owners \"o\\uD800\" and \"o?\" one holder (see NOTES.md)";
+    }
 }

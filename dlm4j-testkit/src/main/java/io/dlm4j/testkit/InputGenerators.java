@@ -215,6 +215,17 @@ public final class InputGenerators {
         }
     }
 
+    /**
+     * A short key with an unpaired surrogate in it, and its lookalikes: the same with {@code '?'}
+     * and with U+FFFD where the surrogate was, which is what UTF-8 encoders put in its place.
+     */
+    public static List<String> unpairedSurrogateAndLookalikes(Random random) {
+        String before = codePoints(random, 1, 8);
+        String after = random.nextBoolean() ? "" : codePoints(random, 1, 8);
+        char surrogate = (char) (random.nextBoolean() ? 0xD800 + random.nextInt(0x400) : 0xDC00 + random.nextInt(0x400));
+        return List.of(before + surrogate + after, before + "?" + after, before + "\uFFFD" + after);
+    }
+
     static int length(String text) {
         return text.codePointCount(0, text.length());
     }
