@@ -179,9 +179,14 @@ public final class InputGenerators {
         };
     }
 
-    /** Zero (one try) or up to 50 ms. */
-    public static Duration shortWait(Random random) {
-        return random.nextInt(3) == 0 ? Duration.ZERO : Duration.ofNanos(1 + random.nextInt(50_000_000));
+    /** Zero (one try), up to 50 ms, or the longest waits there are (which a free lock must not mind). */
+    public static Duration maxWait(Random random) {
+        return switch (random.nextInt(6)) {
+            case 0, 1 -> Duration.ZERO;
+            case 2 -> Duration.ofSeconds(Long.MAX_VALUE, 999_999_999);
+            case 3 -> Duration.ofDays(365L * (1 + random.nextInt(10_000)));
+            default -> Duration.ofNanos(1 + random.nextInt(50_000_000));
+        };
     }
 
     /** Two different valid keys that a store building its names carelessly could confuse. */
