@@ -1,0 +1,34 @@
+package io.dlm4j.etcd;
+
+import io.dlm4j.Dlm;
+import io.dlm4j.DlmOptions;
+import io.dlm4j.testkit.EtcdCluster;
+import io.dlm4j.testkit.InputPropertySuite;
+import io.etcd.jetcd.Client;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+
+/** The input properties on one real etcd member: keys as etcd key bytes under the prefix. */
+class EtcdInputPropertyTest extends InputPropertySuite {
+
+    private static EtcdCluster etcd;
+    private static Client client;
+
+    @BeforeAll
+    static void startServer() {
+        etcd = EtcdCluster.startSingle();
+        client = Client.builder().endpoints(etcd.endpoints().toArray(String[]::new)).build();
+    }
+
+    @AfterAll
+    static void stopServer() throws InterruptedException {
+        client.close();
+        etcd.close();
+    }
+
+    @Override
+    protected Dlm createDlm(DlmOptions options) {
+        return EtcdDlm.create(client, options);
+    }
+
+}
