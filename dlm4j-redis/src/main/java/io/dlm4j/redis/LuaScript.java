@@ -30,15 +30,24 @@ final class LuaScript {
     CompletableFuture<List<Object>> run(RedisAsyncCommands<String, String> redis, String[] keys, String... args) {
         CompletableFuture<List<Object>> bySha = redis.<List<Object>>evalsha(sha1, ScriptOutputType.MULTI, keys, args)
                 .toCompletableFuture();
-        return bySha.handle((result, failure) -> {
+        // the common case completes as it is: no stage is added unless the server lacks the script
+        CompletableFuture<List<Object>> result = new CompletableFuture<>();
+        bySha.whenComplete((reply, failure) -> {
             if (failure == null) {
-                return CompletableFuture.completedFuture(result);
+                result.complete(reply);
+            } else if (unwrap(failure) instanceof RedisNoScriptException) {
+                redis.<List<Object>>eval(text, ScriptOutputType.MULTI, keys, args).whenComplete((again, error) -> {
+                    if (error == null) {
+                        result.complete(again);
+                    } else {
+                        result.completeExceptionally(unwrap(error));
+                    }
+                });
+            } else {
+                result.completeExceptionally(unwrap(failure));
             }
-            if (unwrap(failure) instanceof RedisNoScriptException) {
-                return redis.<List<Object>>eval(text, ScriptOutputType.MULTI, keys, args).toCompletableFuture();
-            }
-            return CompletableFuture.<List<Object>>failedFuture(unwrap(failure));
-        }).thenCompose(next -> next);
+        });
+        return result;
     }
 
     private static Throwable unwrap(Throwable failure) {

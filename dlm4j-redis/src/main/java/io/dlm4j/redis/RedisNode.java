@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 /**
@@ -121,6 +122,8 @@ final class RedisNode implements AutoCloseable {
     private CompletableFuture<StatefulRedisConnection<String, String>> connecting;
     private boolean closed;
     private ExecutorService dispatcher;
+    /** Operations handed to the dispatcher and not yet sent. */
+    private final AtomicInteger queued = new AtomicInteger();
 
     /**
      * @param address the server's address if known ({@code host:port}); otherwise it is read from
@@ -143,29 +146,46 @@ final class RedisNode implements AutoCloseable {
     }
 
     /**
-     * Runs {@code operation} on this node's own dispatch thread, in the order of the calls, so that
-     * a release can never overtake the acquire before it while the node is still connecting (a
-     * connection that may block on a hung server blocks only this node's queue). An operation whose
-     * caller gave up before its turn is not sent at all.
+     * Runs {@code operation} in the order of the calls, so that a release can never overtake the
+     * acquire before it while the node is still connecting. While it connects (which may block on
+     * a hung server), operations wait on this node's own dispatch thread, blocking only this
+     * node's queue, and one whose caller gave up before its turn is not sent at all. Once connected
+     * and with nothing queued, the operation goes out from the calling thread: Lettuce keeps the
+     * order of commands on one connection, and a thread hop per master would cost more than the
+     * round trip.
      */
     <T> CompletableFuture<T> inOrder(Function<RedisNode, CompletableFuture<T>> operation) {
-        CompletableFuture<T> result = new CompletableFuture<>();
-        dispatcher().execute(() -> {
-            if (result.isDone()) {
-                return;
-            }
+        if (connection != null && queued.get() == 0) {
             try {
-                operation.apply(this).whenComplete((value, failure) -> {
-                    if (failure != null) {
-                        result.completeExceptionally(failure);
-                    } else {
-                        result.complete(value);
-                    }
-                });
+                return operation.apply(this);
             } catch (RuntimeException e) {
-                result.completeExceptionally(e);
+                return CompletableFuture.failedFuture(e);
             }
-        });
+        }
+        CompletableFuture<T> result = new CompletableFuture<>();
+        queued.incrementAndGet();
+        try {
+            dispatcher().execute(() -> {
+                try {
+                    if (!result.isDone()) {
+                        operation.apply(this).whenComplete((value, failure) -> {
+                            if (failure != null) {
+                                result.completeExceptionally(failure);
+                            } else {
+                                result.complete(value);
+                            }
+                        });
+                    }
+                } catch (RuntimeException e) {
+                    result.completeExceptionally(e);
+                } finally {
+                    queued.decrementAndGet(); // only once sent: a later call must not overtake it
+                }
+            });
+        } catch (RuntimeException e) {
+            queued.decrementAndGet();
+            result.completeExceptionally(e);
+        }
         return result;
     }
 
