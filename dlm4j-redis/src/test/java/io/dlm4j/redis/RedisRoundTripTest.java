@@ -396,8 +396,8 @@ class RedisRoundTripTest {
             assertThat(scripts).as("scripts for %d leases over %.1f periods", leases, periods)
                     .isPositive()
                     .isLessThanOrEqualTo((long) Math.ceil(leases / 100.0 * (periods + 1)));
-            assertThat(calls(stats, "pexpire")).as("each lease extended about once a period")
-                    .isGreaterThanOrEqualTo((long) (leases * (Math.floor(periods) - 1)));
+            assertThat(calls(stats, "pexpire")).as("lease extensions inside the scripts: each lease several times")
+                    .isGreaterThanOrEqualTo(2L * leases);
             held.forEach(Lease::close);
         }
     }
