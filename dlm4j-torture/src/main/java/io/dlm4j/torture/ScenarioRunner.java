@@ -1,0 +1,84 @@
+package io.dlm4j.torture;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs one backend under one fault: a fresh guarded resource, fresh keys, the workers, the
+ * nemesis; then the checker. Bounded: the workers stop by themselves at their op count or time
+ * limit; whatever still runs a grace period later is killed (and counted as stuck).
+ */
+final class ScenarioRunner {
+
+    private static final long GRACE_MILLIS = 15_000;
+
+    private final String classPath;
+    private final Settings settings;
+    private final Path outputDirectory;
+
+    ScenarioRunner(String classPath, Settings settings, Path outputDirectory) {
+        this.classPath = classPath;
+        this.settings = settings;
+        this.outputDirectory = outputDirectory;
+    }
+
+    ScenarioResult run(SystemUnderTest system, Fault fault, long seed) throws InterruptedException {
+        long started = System.nanoTime();
+        String scenario = system.name() + "-" + fault.label();
+        Path dir = outputDirectory.resolve(scenario);
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + dir, e);
+        }
+        List<String> keys = new ArrayList<>();
+        for (int i = 1; i <= settings.keys(); i++) {
+            keys.add(scenario + "-k" + i); // fresh keys: a scenario starts with no holds and no counters
+        }
+        List<String> notes = new ArrayList<>();
+        Findings findings;
+        int injected;
+        long[] holds;
+        List<WorkerPool.WorkerProcess> workers;
+        WorkerPool pool;
+        try (GuardedResource resource = GuardedResource.start()) {
+            pool = new WorkerPool(dir, classPath, system.uri(), resource.port(), keys, settings, seed);
+            Nemesis nemesis = new Nemesis(fault, system, pool, resource, settings, seed ^ 0x5DEECE66DL);
+            try (pool) {
+                pool.startAll();
+                nemesis.start();
+                try {
+                    pool.awaitAllStopped(GRACE_MILLIS);
+                } finally {
+                    nemesis.close();
+                }
+            }
+            injected = nemesis.injected();
+            holds = nemesis.holdsAcrossRestarts();
+            notes.addAll(nemesis.events());
+            resource.writeLog(dir.resolve("resource.jsonl"));
+            workers = pool.all();
+            List<HistoryEvent> history = new ArrayList<>();
+            for (WorkerPool.WorkerProcess w : workers) {
+                if (Files.exists(w.history())) {
+                    history.addAll(HistoryEvent.readAll(w.history()));
+                }
+            }
+            findings = new Checker(settings.stuckBound().toNanos()).check(history, resource.log(), pool.killed());
+        }
+        List<String> failures = pool.failures();
+        notes.addAll(failures);
+        for (String name : pool.forceKilledAtEnd()) {
+            notes.add(name + " had not stopped by itself " + GRACE_MILLIS / 1000 + " s after the time limit: killed");
+        }
+        notes.addAll(findings.examples());
+        return new ScenarioResult(system.name(), fault, findings, injected, pool.forceKilledAtEnd().size(),
+                holds[0], holds[1], failures.size(),
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), notes);
+    }
+}
