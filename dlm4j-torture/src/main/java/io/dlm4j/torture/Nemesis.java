@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 final class Nemesis implements AutoCloseable {
 
     private static final long HOLDER_WAIT_MILLIS = 3000;
+    private static final int MAX_PAUSE_ATTEMPTS = 20;
     private static final long CLOCK_JUMP_MILLIS = 5 * 60 * 1000;
     private static final long CLOCK_JUMP_DURATION_MILLIS = 2000;
 
@@ -55,7 +56,7 @@ final class Nemesis implements AutoCloseable {
         try {
             while (true) {
                 long gap = settings.gapMinMillis() + (long) (random.nextDouble() * (settings.gapMaxMillis() - settings.gapMinMillis()));
-                if (stop.await(gap, TimeUnit.MILLISECONDS)) {
+                if (stop.await(gap, TimeUnit.MILLISECONDS) || pool.pastDeadline()) {
                     return;
                 }
                 injectOnce();
@@ -71,14 +72,24 @@ final class Nemesis implements AutoCloseable {
     private void injectOnce() throws InterruptedException {
         switch (fault) {
             case PAUSE_HOLDER -> {
-                WorkerPool.WorkerProcess w = awaitHolder();
-                if (w == null) {
+                // The worker may finish its section between our look and the signal landing (kill(1)
+                // takes a few ms to start): then it is let go at once and another one is tried.
+                for (int attempt = 0; attempt < MAX_PAUSE_ATTEMPTS; attempt++) {
+                    WorkerPool.WorkerProcess w = awaitHolder();
+                    if (w == null) {
+                        return;
+                    }
+                    signal(w, "STOP");
+                    if (!resource.processesInCriticalSection().contains(w.name())) {
+                        signal(w, "CONT");
+                        continue;
+                    }
+                    count("SIGSTOP " + w.name() + " inside its critical section for " + settings.pauseMillis() + " ms"
+                            + (attempt > 0 ? " (after " + attempt + " that left their section before the signal)" : ""));
+                    Thread.sleep(settings.pauseMillis()); // the fault's duration, not a wait for a state
+                    signal(w, "CONT");
                     return;
                 }
-                signal(w, "STOP");
-                count("SIGSTOP " + w.name() + " for " + settings.pauseMillis() + " ms");
-                Thread.sleep(settings.pauseMillis()); // the fault's duration, not a wait for a state
-                signal(w, "CONT");
             }
             case KILL_HOLDER -> {
                 WorkerPool.WorkerProcess w = awaitHolder();

@@ -42,6 +42,7 @@ final class ScenarioRunner {
         }
         List<String> notes = new ArrayList<>();
         Findings findings;
+        List<String> nemesisEvents;
         int injected;
         long[] holds;
         List<WorkerPool.WorkerProcess> workers;
@@ -60,7 +61,7 @@ final class ScenarioRunner {
             }
             injected = nemesis.injected();
             holds = nemesis.holdsAcrossRestarts();
-            notes.addAll(nemesis.events());
+            nemesisEvents = nemesis.events();
             resource.writeLog(dir.resolve("resource.jsonl"));
             workers = pool.all();
             List<HistoryEvent> history = new ArrayList<>();
@@ -77,6 +78,7 @@ final class ScenarioRunner {
             notes.add(name + " had not stopped by itself " + GRACE_MILLIS / 1000 + " s after the time limit: killed");
         }
         notes.addAll(findings.examples());
+        notes.addAll(nemesisEvents);
         return new ScenarioResult(system.name(), fault, findings, injected, pool.forceKilledAtEnd().size(),
                 holds[0], holds[1], failures.size(),
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), notes);

@@ -18,7 +18,8 @@ import java.util.function.Supplier;
  * Runs every backend through every fault that applies to it and writes the report.
  * <pre>
  * java -cp CLASSPATH io.dlm4j.torture.Torture [--quick] [--seed=N] [--report=RELIABILITY.md]
- *      [--work=target/torture] [--backends=mongo,redis,redlock,etcd] [--command="scripts/torture"]
+ *      [--work=target/torture] [--backends=mongo,redis,redlock,etcd] [--faults=pause-holder,kill-holder,...]
+ *      [--command="scripts/torture"]
  * </pre>
  * Exits 1 if a must-hold property was broken (the report is written first), 2 on bad arguments.
  */
@@ -38,6 +39,7 @@ public final class Torture {
         Path report = null;
         Path work = Paths.get("target", "torture");
         Set<String> backends = new HashSet<>(BACKENDS);
+        Set<String> onlyFaults = null;
         String command = "io.dlm4j.torture.Torture " + String.join(" ", args);
         for (String a : args) {
             if (a.equals("--quick")) {
@@ -50,17 +52,20 @@ public final class Torture {
                 work = Paths.get(a.substring(7));
             } else if (a.startsWith("--backends=")) {
                 backends = new HashSet<>(Arrays.asList(a.substring(11).split(",")));
+            } else if (a.startsWith("--faults=")) {
+                onlyFaults = new HashSet<>(Arrays.asList(a.substring(9).split(",")));
             } else if (a.startsWith("--command=")) {
                 command = a.substring(10);
             } else {
                 System.err.println("unknown argument '" + a + "'; known: --quick --seed=N --report=FILE --work=DIR "
-                        + "--backends=mongo,redis,redlock,etcd --command=TEXT");
+                        + "--backends=mongo,redis,redlock,etcd --faults=pause-holder,... --command=TEXT");
                 System.exit(2);
             }
         }
         Settings settings = quick ? Settings.quick() : Settings.full();
         System.out.println("torture: seed " + seed + (quick ? " (quick)" : " (full)"));
-        List<ScenarioResult> results = run(backends, quick, settings, seed, work, System.getProperty("java.class.path"));
+        List<ScenarioResult> results = run(backends, onlyFaults, quick, settings, seed, work,
+                System.getProperty("java.class.path"));
         List<String> violations = MustHold.violations(results);
         if (report != null) {
             String text = ReliabilityReport.render(results, settings, command, seed, machine(),
@@ -77,8 +82,8 @@ public final class Torture {
     }
 
     /** Runs the scenarios of the given backends; the quick run takes the faults that show the most. */
-    static List<ScenarioResult> run(Set<String> backends, boolean quick, Settings settings, long seed, Path work,
-                                    String classPath) throws InterruptedException, IOException {
+    static List<ScenarioResult> run(Set<String> backends, Set<String> onlyFaults, boolean quick, Settings settings,
+                                    long seed, Path work, String classPath) throws InterruptedException, IOException {
         Files.createDirectories(work);
         ScenarioRunner runner = new ScenarioRunner(classPath, settings, work);
         List<ScenarioResult> results = new ArrayList<>();
@@ -89,6 +94,9 @@ public final class Torture {
             }
             try (SystemUnderTest system = start(backend).get()) {
                 for (Fault fault : faults(system, quick)) {
+                    if (onlyFaults != null && !onlyFaults.contains(fault.label())) {
+                        continue;
+                    }
                     System.out.println("torture: " + backend + " / " + fault.label() + " ...");
                     ScenarioResult r = runner.run(system, fault, scenarioSeed++);
                     Findings f = r.findings();

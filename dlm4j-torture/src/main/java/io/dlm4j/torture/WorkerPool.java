@@ -122,6 +122,11 @@ final class WorkerPool implements AutoCloseable {
         }
     }
 
+    /** Whether the workers' time limit has passed: no new fault should start then. */
+    boolean pastDeadline() {
+        return System.nanoTime() - deadlineNanos > 0;
+    }
+
     Set<String> killed() {
         return Set.copyOf(killed);
     }
@@ -193,7 +198,8 @@ final class WorkerPool implements AutoCloseable {
         }
         for (WorkerProcess w : workers) {
             if (w.process().isAlive()) {
-                if (!killed.contains(w.name())) {
+                // one still warming up has no operation to be stuck in
+                if (!killed.contains(w.name()) && java.nio.file.Files.exists(Worker.readyFile(w.history()))) {
                     forceKilledAtEnd.add(w.name());
                 }
                 w.process().destroyForcibly();

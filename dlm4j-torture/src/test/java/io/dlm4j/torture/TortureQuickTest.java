@@ -33,7 +33,7 @@ class TortureQuickTest {
         // surefire starts its JVM through a manifest-only jar; the workers need the real class path
         String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         Settings settings = Settings.quick();
-        results = Torture.run(new HashSet<>(Torture.BACKENDS), true, settings, seed, work, classPath);
+        results = Torture.run(new HashSet<>(Torture.BACKENDS), null, true, settings, seed, work, classPath);
         Files.writeString(work.resolve("RELIABILITY-quick.md"), ReliabilityReport.render(results, settings,
                 "mvn verify (TortureQuickTest)", seed, "the test machine", Instant.now().toString(),
                 MustHold.violations(results)), StandardCharsets.UTF_8);
