@@ -43,8 +43,16 @@ final class Checker {
         return new Findings(ok, overlaps, stale, lostFenced, lostUnfenced, order, stuck, List.copyOf(examples));
     }
 
-    /** One acquire invoke and its completion, if any. */
-    private record Acquisition(String process, String key, long invoked, Long completed, String outcome, Long token) {
+    /**
+     * One acquire invoke and its completion, if any; {@code releasedOk} when its worker's release
+     * of it completed ok.
+     */
+    private record Acquisition(String process, String key, long invoked, Long completed, String outcome, Long token,
+                               boolean releasedOk) {
+
+        Acquisition released() {
+            return new Acquisition(process, key, invoked, completed, outcome, token, true);
+        }
     }
 
     private static List<Acquisition> acquisitions(List<HistoryEvent> history) {
@@ -56,23 +64,31 @@ final class Checker {
         for (List<HistoryEvent> events : byProcess.values()) {
             events.sort(Comparator.comparingLong(HistoryEvent::time));
             HistoryEvent open = null;
+            int lastOk = -1; // index in out of this worker's last ok acquisition
             for (HistoryEvent e : events) {
-                if (!e.f().equals(HistoryEvent.ACQUIRE)) {
+                if (e.f().equals(HistoryEvent.RELEASE)) {
+                    if (e.type().equals(HistoryEvent.OK) && lastOk >= 0 && out.get(lastOk).key.equals(e.key())
+                            && out.get(lastOk).token.equals(e.token())) {
+                        out.set(lastOk, out.get(lastOk).released());
+                    }
                     continue;
                 }
                 if (e.type().equals(HistoryEvent.INVOKE)) {
                     if (open != null) { // a new invoke without completion: the history is broken
-                        out.add(new Acquisition(open.process(), open.key(), open.time(), null, null, null));
+                        out.add(new Acquisition(open.process(), open.key(), open.time(), null, null, null, false));
                     }
                     open = e;
+                    lastOk = -1;
                 } else if (open != null) {
+                    boolean ok = e.type().equals(HistoryEvent.OK);
                     out.add(new Acquisition(open.process(), open.key(), open.time(), e.time(), e.type(),
-                            e.type().equals(HistoryEvent.OK) ? e.token() : null));
+                            ok ? e.token() : null, false));
+                    lastOk = ok ? out.size() - 1 : -1;
                     open = null;
                 }
             }
             if (open != null) {
-                out.add(new Acquisition(open.process(), open.key(), open.time(), null, null, null));
+                out.add(new Acquisition(open.process(), open.key(), open.time(), null, null, null, false));
             }
         }
         return out;
@@ -94,7 +110,7 @@ final class Checker {
     /**
      * For one key: if B was invoked after A completed ok, B's token must be above A's. Sorted by
      * completion, a running maximum of the tokens completed before each invoke answers it for all
-     * pairs at once.
+     * pairs at once. The exception is a relock: see below.
      */
     private static long tokenOrderViolations(List<Acquisition> acquisitions, List<String> examples) {
         Map<String, List<Acquisition>> okByKey = new HashMap<>();
@@ -108,25 +124,28 @@ final class Checker {
             List<Acquisition> byCompletion = new ArrayList<>(list);
             byCompletion.sort(Comparator.comparingLong(a -> a.completed));
             long[] completedAt = new long[byCompletion.size()];
-            long[] maxTokenSoFar = new long[byCompletion.size()];
-            String[] maxHolder = new String[byCompletion.size()];
-            long max = Long.MIN_VALUE;
-            String holder = null;
+            Acquisition[] highestSoFar = new Acquisition[byCompletion.size()];
+            Acquisition highest = null;
             for (int i = 0; i < byCompletion.size(); i++) {
                 Acquisition a = byCompletion.get(i);
-                if (a.token > max) {
-                    max = a.token;
-                    holder = a.process;
+                if (highest == null || a.token > highest.token) {
+                    highest = a;
                 }
                 completedAt[i] = a.completed;
-                maxTokenSoFar[i] = max;
-                maxHolder[i] = holder;
+                highestSoFar[i] = highest;
             }
             for (Acquisition b : list) {
                 int before = lastIndexBefore(completedAt, b.invoked);
-                if (before >= 0 && b.token <= maxTokenSoFar[before]) {
+                if (before < 0) {
+                    continue;
+                }
+                Acquisition a = highestSoFar[before];
+                // The owner rule: locking again while one's own hold lives keeps its token. A hold
+                // whose release was not confirmed may live on, so its worker may get its token again.
+                boolean relock = a.process.equals(b.process) && a.token.equals(b.token) && !a.releasedOk;
+                if (b.token <= a.token && !relock) {
                     found.add("token order: " + b.process + " got " + b.token + " on " + b.key + " after "
-                            + maxHolder[before] + " had completed with " + maxTokenSoFar[before]);
+                            + a.process + " had completed with " + a.token);
                 }
             }
         }

@@ -94,7 +94,7 @@ final class GuardedResource implements AutoCloseable {
         }
     }
 
-    /** Applies one request line and returns the reply line; public to the tests through the package. */
+    /** Applies one request line and returns the reply line. */
     String handle(String line) {
         String[] p = line.trim().split(" ");
         try {

@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
  * the next. Worker faults and server faults land while some worker is inside its critical section
  * (the guarded resource knows who read and has not written yet): that is where they hurt.
  */
-final class Nemesis implements AutoCloseable {
+final class Nemesis {
 
     private static final long HOLDER_WAIT_MILLIS = 3000;
     private static final int MAX_PAUSE_ATTEMPTS = 20;
@@ -199,8 +199,7 @@ final class Nemesis implements AutoCloseable {
     }
 
     /** Stops injecting; a fault in place is healed first. Rethrows what made the nemesis fail. */
-    @Override
-    public void close() throws InterruptedException {
+    void stop() throws InterruptedException {
         stop.countDown();
         if (thread.isAlive() || thread.getState() != Thread.State.NEW) {
             thread.join();

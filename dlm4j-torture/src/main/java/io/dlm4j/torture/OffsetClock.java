@@ -67,10 +67,6 @@ final class OffsetClock extends Clock {
         }
     }
 
-    long offsetMillis() {
-        return offsetMillis;
-    }
-
     @Override
     public ZoneId getZone() {
         return ZoneOffset.UTC;

@@ -27,7 +27,7 @@ final class ScenarioRunner {
         this.outputDirectory = outputDirectory;
     }
 
-    ScenarioResult run(SystemUnderTest system, Fault fault, long seed) throws InterruptedException {
+    ScenarioResult run(SystemUnderTest system, Fault fault, long seed) throws InterruptedException, IOException {
         long started = System.nanoTime();
         String scenario = system.name() + "-" + fault.label();
         Path dir = outputDirectory.resolve(scenario);
@@ -56,13 +56,14 @@ final class ScenarioRunner {
                 try {
                     pool.awaitAllStopped(GRACE_MILLIS);
                 } finally {
-                    nemesis.close();
+                    nemesis.stop();
                 }
             }
             injected = nemesis.injected();
             holds = nemesis.holdsAcrossRestarts();
             nemesisEvents = nemesis.events();
-            resource.writeLog(dir.resolve("resource.jsonl"));
+            resource.writeLog(dir.resolve(Check.RESOURCE_LOG));
+            Files.write(dir.resolve(Check.KILLED), pool.killed());
             workers = pool.all();
             List<HistoryEvent> history = new ArrayList<>();
             for (WorkerPool.WorkerProcess w : workers) {

@@ -24,7 +24,7 @@ record Settings(int workers, int keys, int opsPerWorker, int seconds, long ttlMi
     }
 
     static Settings full() {
-        return new Settings(5, 3, 2000, 18, 1000, 3000, 2000, 150, 700, 2500);
+        return new Settings(5, 3, 2000, 15, 1000, 3000, 2000, 150, 700, 2500);
     }
 
     /** An acquisition slower than this is stuck: its wait, one operation, a pause of the worker, slack. */

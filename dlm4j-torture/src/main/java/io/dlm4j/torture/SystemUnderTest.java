@@ -13,7 +13,7 @@ interface SystemUnderTest extends AutoCloseable {
     /** The URI the workers give {@code Dlms.fromUri}. */
     String uri();
 
-    /** The server faults (not {@link Fault#onWorker() worker faults}) this backend takes. */
+    /** The server faults this backend takes (the worker faults apply to every backend). */
     List<Fault> serverFaults();
 
     /**

@@ -106,6 +106,19 @@ class CheckerTest {
     }
 
     @Test
+    void aWorkerWhoseReleaseFailedMayRelockWithItsTokenButNotAfterAConfirmedRelease() {
+        List<HistoryEvent> relock = List.of(
+                ev("w1", "invoke", "acquire", "k", null, 0), ev("w1", "ok", "acquire", "k", 7L, 1),
+                ev("w1", "invoke", "release", "k", 7L, 5), ev("w1", "info", "release", "k", 7L, 9),
+                ev("w1", "invoke", "acquire", "k", null, 10), ev("w1", "ok", "acquire", "k", 7L, 11));
+        assertThat(checker.check(relock, List.of(), Set.of()).tokenOrderViolations()).isZero();
+
+        List<HistoryEvent> released = new ArrayList<>(cycle("w1", "k", 7, 0, 1, 5));
+        released.addAll(cycle("w1", "k", 7, 10, 11, 15));
+        assertThat(checker.check(released, List.of(), Set.of()).tokenOrderViolations()).isEqualTo(1);
+    }
+
+    @Test
     void anAcquisitionThatNeverCompletesIsStuckUnlessItsWorkerWasKilled() {
         List<HistoryEvent> h = List.of(
                 ev("w1", "invoke", "acquire", "k", null, 0),
