@@ -37,7 +37,7 @@ public final class Check {
         System.out.println(f.acquisitions() + " ok acquisitions, " + f.overlaps() + " overlaps, "
                 + f.lostUpdatesUnfenced() + " lost unfenced, " + f.staleRejected() + " stale rejected, "
                 + f.lostUpdatesFenced() + " lost fenced, " + f.tokenOrderViolations() + " token order, "
-                + f.stuck() + " stuck");
+                + f.stuck() + " stuck, longest lock-to-write " + f.longestHoldMillis() + " ms");
         f.examples().forEach(e -> System.out.println("  " + e));
     }
 

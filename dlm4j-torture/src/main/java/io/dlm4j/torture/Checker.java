@@ -40,7 +40,8 @@ final class Checker {
         long stale = resourceLog.stream().filter(ResourceOp::staleRejected).count();
         long lostFenced = count(resourceLog.stream().filter(ResourceOp::lostFencedUpdate).toList(), "lost fenced update", examples);
         long lostUnfenced = count(resourceLog.stream().filter(ResourceOp::lostUnfencedUpdate).toList(), "lost unfenced update", examples);
-        return new Findings(ok, overlaps, stale, lostFenced, lostUnfenced, order, stuck, List.copyOf(examples));
+        return new Findings(ok, overlaps, stale, lostFenced, lostUnfenced, order, stuck,
+                longestHoldMillis(acquisitions, resourceLog), List.copyOf(examples));
     }
 
     /**
@@ -92,6 +93,24 @@ final class Checker {
             }
         }
         return out;
+    }
+
+    /** The longest time from an ok acquisition to its WRITE's arrival at the resource. */
+    private static long longestHoldMillis(List<Acquisition> acquisitions, List<ResourceOp> log) {
+        Map<String, Long> grantedAt = new HashMap<>();
+        for (Acquisition a : acquisitions) {
+            if (a.token != null) {
+                grantedAt.put(a.process + "\u0000" + a.key + "\u0000" + a.token, a.completed);
+            }
+        }
+        long longest = 0;
+        for (ResourceOp op : log) {
+            Long granted = op.isWrite() ? grantedAt.get(op.process() + "\u0000" + op.key() + "\u0000" + op.token()) : null;
+            if (granted != null) {
+                longest = Math.max(longest, op.arrival() - granted);
+            }
+        }
+        return longest / 1_000_000;
     }
 
     private long stuck(List<Acquisition> acquisitions, Set<String> killed, List<String> examples) {

@@ -15,8 +15,12 @@ import java.util.List;
  *                            same key that completed before they were invoked
  * @param stuck               acquisitions that never completed in a worker that was not killed, or
  *                            that took longer than the bound
+ * @param longestHoldMillis   the longest time from an ok acquisition to the arrival of its WRITE at
+ *                            the resource: above the ttl, the worker wrote when its lease may have
+ *                            ended (a pause, or a worker the machine did not run)
  * @param examples            a few of each violation, for the report and for debugging
  */
 record Findings(long acquisitions, long overlaps, long staleRejected, long lostUpdatesFenced,
-                long lostUpdatesUnfenced, long tokenOrderViolations, long stuck, List<String> examples) {
+                long lostUpdatesUnfenced, long tokenOrderViolations, long stuck, long longestHoldMillis,
+                List<String> examples) {
 }

@@ -38,8 +38,9 @@ final class ReliabilityReport {
                 .append("\n\n");
 
         sb.append("| backend | fault | ops | faults injected | overlaps (no fencing) | lost updates (no fencing) "
-                + "| stale ops rejected (fencing) | lost updates (fencing) | token order violations | stuck |\n");
-        sb.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                + "| stale ops rejected (fencing) | lost updates (fencing) | token order violations | stuck "
+                + "| longest lock-to-write (ms) |\n");
+        sb.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (ScenarioResult r : results) {
             Findings f = r.findings();
             sb.append("| ").append(r.backend()).append(" | ").append(r.fault().label())
@@ -52,6 +53,7 @@ final class ReliabilityReport {
                     .append(" | ").append(f.tokenOrderViolations())
                     .append(MustHold.promisesTokenOrder(r.backend(), r.fault()) ? "" : " (not promised)")
                     .append(" | ").append(r.stuck())
+                    .append(" | ").append(f.longestHoldMillis())
                     .append(" |\n");
         }
         sb.append('\n');

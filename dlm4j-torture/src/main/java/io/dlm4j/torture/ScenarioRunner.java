@@ -1,7 +1,6 @@
 package io.dlm4j.torture;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -27,15 +26,23 @@ final class ScenarioRunner {
         this.outputDirectory = outputDirectory;
     }
 
+    private static void deleteRecursively(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+
     ScenarioResult run(SystemUnderTest system, Fault fault, long seed) throws InterruptedException, IOException {
         long started = System.nanoTime();
         String scenario = system.name() + "-" + fault.label();
         Path dir = outputDirectory.resolve(scenario);
-        try {
-            Files.createDirectories(dir);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot create " + dir, e);
-        }
+        deleteRecursively(dir); // a previous run's histories and ready files must not mix with this run's
+        Files.createDirectories(dir);
         List<String> keys = new ArrayList<>();
         for (int i = 1; i <= settings.keys(); i++) {
             keys.add(scenario + "-k" + i); // fresh keys: a scenario starts with no holds and no counters

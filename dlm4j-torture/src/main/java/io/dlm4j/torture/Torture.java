@@ -104,6 +104,7 @@ public final class Torture {
                             + ", faults " + r.faultsInjected() + ", overlaps " + f.overlaps() + ", lost unfenced "
                             + f.lostUpdatesUnfenced() + ", stale rejected " + f.staleRejected() + ", lost fenced "
                             + f.lostUpdatesFenced() + ", token order " + f.tokenOrderViolations() + ", stuck " + r.stuck()
+                            + ", longest lock-to-write " + f.longestHoldMillis() + " ms"
                             + " (" + r.millis() / 1000 + " s)");
                     results.add(r);
                 }

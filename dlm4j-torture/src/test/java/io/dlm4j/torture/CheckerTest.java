@@ -46,7 +46,7 @@ class CheckerTest {
 
         Findings f = checker.check(h, log, Set.of());
 
-        assertThat(f).isEqualTo(new Findings(2, 0, 0, 0, 0, 0, 0, List.of()));
+        assertThat(f).isEqualTo(new Findings(2, 0, 0, 0, 0, 0, 0, 8, List.of()));
     }
 
     @Test
@@ -67,6 +67,7 @@ class CheckerTest {
         assertThat(f.lostUpdatesFenced()).isZero();
         assertThat(f.staleRejected()).isEqualTo(1);
         assertThat(f.examples()).anyMatch(e -> e.startsWith("overlap on k: w1 (token 1) and w2 (token 2)"));
+        assertThat(f.longestHoldMillis()).isEqualTo(98); // w1: granted at 1 ms, wrote at 99 ms
     }
 
     @Test
