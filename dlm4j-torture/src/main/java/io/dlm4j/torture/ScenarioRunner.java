@@ -4,8 +4,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 /**
  * Runs one backend under one fault: a fresh guarded resource, fresh keys, the workers, the
@@ -26,17 +28,6 @@ final class ScenarioRunner {
         this.outputDirectory = outputDirectory;
     }
 
-    private static void deleteRecursively(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (java.util.stream.Stream<Path> paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
-    }
-
     ScenarioResult run(SystemUnderTest system, Fault fault, long seed) throws InterruptedException, IOException {
         long started = System.nanoTime();
         String scenario = system.name() + "-" + fault.label();
@@ -52,7 +43,6 @@ final class ScenarioRunner {
         List<String> nemesisEvents;
         int injected;
         long[] holds;
-        List<WorkerPool.WorkerProcess> workers;
         WorkerPool pool;
         try (GuardedResource resource = GuardedResource.start()) {
             pool = new WorkerPool(dir, classPath, system.uri(), resource.port(), keys, settings, seed);
@@ -71,9 +61,8 @@ final class ScenarioRunner {
             nemesisEvents = nemesis.events();
             resource.writeLog(dir.resolve(Check.RESOURCE_LOG));
             Files.write(dir.resolve(Check.KILLED), pool.killed());
-            workers = pool.all();
             List<HistoryEvent> history = new ArrayList<>();
-            for (WorkerPool.WorkerProcess w : workers) {
+            for (WorkerPool.WorkerProcess w : pool.all()) {
                 if (Files.exists(w.history())) {
                     history.addAll(HistoryEvent.readAll(w.history()));
                 }
@@ -90,5 +79,16 @@ final class ScenarioRunner {
         return new ScenarioResult(system.name(), fault, findings, injected, pool.forceKilledAtEnd().size(),
                 holds[0], holds[1], failures.size(),
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), notes);
+    }
+
+    private static void deleteRecursively(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
     }
 }
