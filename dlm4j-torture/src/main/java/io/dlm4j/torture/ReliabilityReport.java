@@ -25,8 +25,8 @@ final class ReliabilityReport {
         sb.append("- Command: `").append(command).append("`\n");
         sb.append("- Date: ").append(date).append('\n');
         sb.append("- Machine: ").append(machine).append('\n');
-        sb.append("- Seed: ").append(seed).append(" (the same seed gives the same schedule of keys, gaps and targets;\n")
-                .append("  timings still differ from run to run)\n");
+        sb.append("- Seed: ").append(seed).append(" (it seeds the workers' choice of keys and the nemesis' gaps and picks;\n")
+                .append("  which worker a fault hits still depends on timing, so runs differ)\n");
         sb.append("- Per scenario: ").append(settings.workers()).append(" worker JVMs at a time, ").append(settings.keys())
                 .append(" keys, at most ").append(settings.opsPerWorker()).append(" acquisitions or ").append(settings.seconds())
                 .append(" s per worker, ttl ").append(settings.ttlMillis()).append(" ms without refresh, `lock(")
