@@ -1,0 +1,94 @@
+package io.dlm4j.torture;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * Runs one backend under one fault: a fresh guarded resource, fresh keys, the workers, the
+ * nemesis; then the checker. Bounded: the workers stop by themselves at their op count or time
+ * limit; whatever still runs a grace period later is killed (and counted as stuck).
+ */
+final class ScenarioRunner {
+
+    private static final long GRACE_MILLIS = 15_000;
+
+    private final String classPath;
+    private final Settings settings;
+    private final Path outputDirectory;
+
+    ScenarioRunner(String classPath, Settings settings, Path outputDirectory) {
+        this.classPath = classPath;
+        this.settings = settings;
+        this.outputDirectory = outputDirectory;
+    }
+
+    ScenarioResult run(SystemUnderTest system, Fault fault, long seed) throws InterruptedException, IOException {
+        long started = System.nanoTime();
+        String scenario = system.name() + "-" + fault.label();
+        Path dir = outputDirectory.resolve(scenario);
+        deleteRecursively(dir); // a previous run's histories and ready files must not mix with this run's
+        Files.createDirectories(dir);
+        List<String> keys = new ArrayList<>();
+        for (int i = 1; i <= settings.keys(); i++) {
+            keys.add(scenario + "-k" + i); // fresh keys: a scenario starts with no holds and no counters
+        }
+        List<String> notes = new ArrayList<>();
+        Findings findings;
+        List<String> nemesisEvents;
+        int injected;
+        long[] holds;
+        WorkerPool pool;
+        try (GuardedResource resource = GuardedResource.start()) {
+            pool = new WorkerPool(dir, classPath, system.uri(), resource.port(), keys, settings, seed);
+            Nemesis nemesis = new Nemesis(fault, system, pool, resource, settings, seed ^ 0x5DEECE66DL);
+            try (pool) {
+                pool.startAll();
+                nemesis.start();
+                try {
+                    pool.awaitAllStopped(GRACE_MILLIS);
+                } finally {
+                    nemesis.stop();
+                }
+            }
+            injected = nemesis.injected();
+            holds = nemesis.holdsAcrossRestarts();
+            nemesisEvents = nemesis.events();
+            resource.writeLog(dir.resolve(Check.RESOURCE_LOG));
+            Files.write(dir.resolve(Check.KILLED), pool.killed());
+            List<HistoryEvent> history = new ArrayList<>();
+            for (WorkerPool.WorkerProcess w : pool.all()) {
+                if (Files.exists(w.history())) {
+                    history.addAll(HistoryEvent.readAll(w.history()));
+                }
+            }
+            findings = new Checker(settings.stuckBound().toNanos()).check(history, resource.log(), pool.killed());
+        }
+        List<String> failures = pool.failures();
+        notes.addAll(failures);
+        for (String name : pool.forceKilledAtEnd()) {
+            notes.add(name + " had not stopped by itself " + GRACE_MILLIS / 1000 + " s after the time limit: killed");
+        }
+        notes.addAll(findings.examples());
+        notes.addAll(nemesisEvents);
+        return new ScenarioResult(system.name(), fault, findings, injected, pool.forceKilledAtEnd().size(),
+                holds[0], holds[1], failures.size(),
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), notes);
+    }
+
+    private static void deleteRecursively(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+}

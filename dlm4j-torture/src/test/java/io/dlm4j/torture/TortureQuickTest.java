@@ -1,0 +1,73 @@
+package io.dlm4j.torture;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * {@code scripts/torture --quick} inside {@code mvn verify}: every backend under a paused holder and
+ * its server faults, real servers and worker JVMs. Writes its report to
+ * {@code target/torture-quick/RELIABILITY-quick.md}, never to the committed RELIABILITY.md.
+ */
+class TortureQuickTest {
+
+    private static List<ScenarioResult> results;
+
+    @BeforeAll
+    @Timeout(value = 6, unit = TimeUnit.MINUTES)
+    static void runQuickTorture() throws Exception {
+        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        long seed = System.currentTimeMillis();
+        Path work = Paths.get("target", "torture-quick");
+        // surefire starts its JVM through a manifest-only jar; the workers need the real class path
+        String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        Settings settings = Settings.quick();
+        results = Torture.run(new HashSet<>(Torture.BACKENDS), null, true, settings, seed, work, classPath);
+        Files.writeString(work.resolve("RELIABILITY-quick.md"), ReliabilityReport.render(results, settings,
+                "mvn verify (TortureQuickTest)", seed, "the test machine", Instant.now().toString(),
+                MustHold.violations(results)), StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void everyMustHoldPropertyIsKept() {
+        assertThat(MustHold.violations(results)).isEmpty();
+    }
+
+    @Test
+    void everyBackendRanUnderEveryQuickFaultAndEachFaultWasInjected() {
+        for (String backend : Torture.BACKENDS) {
+            assertThat(results).filteredOn(r -> r.backend().equals(backend))
+                    .extracting(ScenarioResult::fault).contains(Fault.PAUSE_HOLDER);
+        }
+        assertThat(results).allSatisfy(r -> assertThat(r.faultsInjected())
+                .as("faults injected in %s / %s", r.backend(), r.fault().label()).isPositive());
+    }
+
+    /** Why fencing tokens exist: a holder paused past its ttl writes over its successor. */
+    @Test
+    void withoutFencingAPausedHolderOverlapsItsSuccessorOnEveryBackend() {
+        assertThat(results).filteredOn(r -> r.fault() == Fault.PAUSE_HOLDER)
+                .allSatisfy(r -> assertThat(r.findings().overlaps())
+                        .as("overlaps without fencing in %s / pause-holder", r.backend()).isPositive());
+    }
+
+    @Test
+    void aSingleRedisWithoutPersistenceLosesItsHoldsOnRestart() {
+        ScenarioResult restart = results.stream()
+                .filter(r -> r.backend().equals("redis") && r.fault() == Fault.KILL_RESTART_SERVER)
+                .findFirst().orElseThrow();
+        assertThat(restart.holdsBeforeRestart()).isPositive();
+        assertThat(restart.holdsAfterRestart()).isZero();
+    }
+}
