@@ -1,0 +1,80 @@
+package io.dlm4j.bench;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** Which libraries run which scenarios on each backend, and for how long; {@code --quick} or full. */
+record BenchPlan(String mode, int repetitions, Duration warmupMin, Duration warmupMax, Duration leadIn,
+                 Duration measure, int costLocks, Map<String, Integer> refreshLeases, Duration refreshTtl,
+                 Duration refreshWindow, List<String> backends) {
+
+    static final List<String> ALL_BACKENDS = List.of("redis", "redlock", "etcd", "mongo");
+
+    static BenchPlan quick(List<String> backends) {
+        return new BenchPlan("quick", 1, Duration.ofSeconds(1), Duration.ofSeconds(4), Duration.ofMillis(300),
+                Duration.ofMillis(1500), 100, Map.of("redis", 10_000, "redlock", 2_000, "etcd", 1_000, "mongo", 2_000),
+                Duration.ofSeconds(3), Duration.ofSeconds(3), backends);
+    }
+
+    static BenchPlan full(List<String> backends) {
+        return new BenchPlan("full", 3, Duration.ofSeconds(3), Duration.ofSeconds(20), Duration.ofMillis(500),
+                Duration.ofSeconds(2), 500, Map.of("redis", 10_000, "redlock", 5_000, "etcd", 2_000, "mongo", 10_000),
+                Duration.ofSeconds(3), Duration.ofSeconds(6), backends);
+    }
+
+    /** For the smoke test: tiny and short. */
+    static BenchPlan smoke(List<String> backends) {
+        return new BenchPlan("smoke", 1, Duration.ZERO, Duration.ofMillis(500), Duration.ofMillis(100),
+                Duration.ofMillis(300), 20, Map.of("redis", 200, "redlock", 100, "etcd", 50, "mongo", 100),
+                Duration.ofSeconds(3), Duration.ofMillis(1500), backends);
+    }
+
+    /** A library and the scenarios it runs on a backend. */
+    record Entry(String library, List<String> scenarios) {
+    }
+
+    /** In the order forks are interleaved within one repetition. */
+    static List<Entry> libraries(String backend) {
+        return switch (backend) {
+            case "redis" -> List.of(
+                    new Entry("raw", List.of("u1", "u8", "cost")),
+                    new Entry("dlm4j", List.of("u1", "u8", "c4", "c16", "cost")),
+                    new Entry("redisson", List.of("u1", "u8", "c4", "c16", "cost")),
+                    new Entry("redisson-fenced", List.of("u1", "u8", "cost")),
+                    new Entry("polling", List.of("c4", "c16")));
+            case "redlock" -> List.of(
+                    new Entry("raw", List.of("u1", "u8", "cost")),
+                    new Entry("dlm4j", List.of("u1", "u8", "c4", "cost")),
+                    new Entry("redisson-redlock", List.of("u1", "u8", "c4", "cost")));
+            case "etcd" -> List.of(
+                    new Entry("raw", List.of("u1", "u8", "cost")),
+                    new Entry("dlm4j", List.of("u1", "u8", "c4", "c16", "cost")),
+                    new Entry("jetcd-lock", List.of("u1", "u8", "c4", "c16", "cost")),
+                    new Entry("polling", List.of("c4", "c16")));
+            case "mongo" -> List.of(
+                    new Entry("raw", List.of("u1", "u8", "cost")),
+                    new Entry("dlm4j", List.of("u1", "u8", "c4", "c16", "cost")),
+                    new Entry("shedlock", List.of("u1", "u8", "cost")),
+                    new Entry("polling", List.of("c4", "c16")));
+            default -> throw new IllegalArgumentException("backend must be one of " + ALL_BACKENDS + ", was '" + backend + "'");
+        };
+    }
+
+    ForkMain.ForkSpec fork(String backend, String library, List<String> scenarios, List<String> servers) {
+        return new ForkMain.ForkSpec(backend, library, servers, scenarios, warmupMin, warmupMax, leadIn, measure,
+                costLocks, refreshLeases.get(backend), refreshTtl, refreshWindow);
+    }
+
+    static List<String> parseBackends(String list) {
+        List<String> out = new ArrayList<>();
+        for (String b : list.split(",")) {
+            if (!ALL_BACKENDS.contains(b)) {
+                throw new IllegalArgumentException("--only takes backends from " + ALL_BACKENDS + ", was '" + b + "'");
+            }
+            out.add(b);
+        }
+        return out;
+    }
+}
