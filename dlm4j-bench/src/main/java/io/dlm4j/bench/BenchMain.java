@@ -33,21 +33,30 @@ public final class BenchMain {
 
     public static void main(String[] args) throws Exception {
         boolean quick = false;
+        boolean reportOnly = false;
         List<String> backends = BenchPlan.ALL_BACKENDS;
         Path out = Paths.get(".");
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--quick" -> quick = true;
+                case "--report-only" -> reportOnly = true;
                 case "--only" -> backends = BenchPlan.parseBackends(args[++i]);
                 case "--out" -> out = Paths.get(args[++i]);
                 default -> throw new IllegalArgumentException("arguments are [--quick] [--only redis,redlock,etcd,mongo] "
-                        + "[--out DIR], was '" + args[i] + "'");
+                        + "[--out DIR] [--report-only], was '" + args[i] + "'");
             }
         }
-        BenchPlan plan = quick ? BenchPlan.quick(backends) : BenchPlan.full(backends);
-        Map<String, Object> results = run(plan, System.getProperty("bench.command", "scripts/bench"));
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-        Files.writeString(out.resolve("bench-results.json"), json.writeValueAsString(results) + "\n");
+        Map<String, Object> results;
+        if (reportOnly) { // BENCHMARKS.md again from the last results, e.g. after editing FINDINGS.md
+            @SuppressWarnings("unchecked")
+            Map<String, Object> last = json.readValue(out.resolve("bench-results.json").toFile(), LinkedHashMap.class);
+            results = last;
+        } else {
+            BenchPlan plan = quick ? BenchPlan.quick(backends) : BenchPlan.full(backends);
+            results = run(plan, System.getProperty("bench.command", "scripts/bench"));
+            Files.writeString(out.resolve("bench-results.json"), json.writeValueAsString(results) + "\n");
+        }
         Files.writeString(out.resolve("BENCHMARKS.md"), new Report(results, findings()).markdown());
         System.out.println("bench: wrote " + out.resolve("BENCHMARKS.md") + " and " + out.resolve("bench-results.json"));
         System.exit(0);
@@ -61,6 +70,7 @@ public final class BenchMain {
 
     static Map<String, Object> run(BenchPlan plan, String command) throws Exception {
         long start = System.nanoTime();
+        String loadBefore = Environment.loadAverage();
         List<Map<String, Object>> forks = new ArrayList<>();
         try (BenchServers servers = new BenchServers(plan.backends())) {
             for (int rep = 1; rep <= plan.repetitions(); rep++) {
@@ -82,8 +92,13 @@ public final class BenchMain {
         r.put("command", command);
         r.put("date", Instant.now().toString());
         r.put("seconds", (System.nanoTime() - start) / 1e9);
-        r.put("plan", planDescription(plan));
-        r.put("machine", Environment.machine());
+        Map<String, Object> p = planDescription(plan);
+        p.put("tmpdir", System.getProperty("java.io.tmpdir") + " (the servers' data: etcd fsyncs there)");
+        r.put("plan", p);
+        Map<String, Object> machine = Environment.machine();
+        machine.put("loadAverage", "before " + loadBefore + ", after " + machine.get("loadAverage")
+                + " (1, 5, 15 min; other work on the machine skews the numbers)");
+        r.put("machine", machine);
         r.put("versions", Environment.versions());
         r.put("summary", Summary.of(forks));
         r.put("forks", forks);

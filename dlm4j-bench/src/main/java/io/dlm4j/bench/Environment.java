@@ -26,6 +26,7 @@ final class Environment {
         m.put("processors", Runtime.getRuntime().availableProcessors());
         m.put("cpu", cpuModel());
         m.put("memoryGiB", memoryGiB());
+        m.put("loadAverage", loadAverage());
         m.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"));
         m.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version")
                 + " (" + System.getProperty("java.vendor") + ")");
@@ -55,6 +56,16 @@ final class Environment {
                     .map(l -> l.substring(l.indexOf(':') + 1).trim()).findFirst().orElse("?");
         } catch (IOException e) {
             return "? (" + e.getMessage() + ")";
+        }
+    }
+
+    /** The 1, 5 and 15 minute load averages: other work on the machine skews the numbers. */
+    static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (IOException | RuntimeException e) {
+            return "?";
         }
     }
 

@@ -36,20 +36,30 @@ public final class ForkMain {
             }
             a.put(arg.substring(0, eq), arg.substring(eq + 1));
         }
-        Map<String, Object> result = run(ForkSpec.fromArgs(a));
+        Map<String, Object> result = run(ForkSpec.fromArgs(a), false);
         System.out.println(MARKER + new ObjectMapper().writeValueAsString(result));
         System.out.flush();
+        if (Boolean.getBoolean("bench.exit")) {
+            System.exit(0); // runs the shutdown hooks, e.g. to write a flight recording
+        }
         // Libraries' non-daemon threads (and held refresh leases) are not waited for.
         Runtime.getRuntime().halt(0);
     }
 
-    /** Runs the fork's scenarios in this JVM (the smoke test calls this directly). */
-    static Map<String, Object> run(ForkSpec spec) throws Exception {
+    /**
+     * Runs the fork's scenarios in this JVM (the smoke test calls this directly). With {@code close}
+     * false the clients are left open: a forked JVM halts after printing, and closing 10,000 held
+     * leases would release them one by one first.
+     */
+    static Map<String, Object> run(ForkSpec spec, boolean close) throws Exception {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("backend", spec.backend());
         out.put("library", spec.library());
         List<Map<String, Object>> results = new ArrayList<>();
-        try (ServerCounter counter = counter(spec); LockClient client = client(spec, counter)) {
+        ServerCounter counter = counter(spec);
+        LockClient client = null;
+        try {
+            client = client(spec, counter);
             Runnable stop = Scenarios.backgroundLoad(client, 2, "warm");
             Duration warm;
             try {
@@ -64,8 +74,9 @@ public final class ForkMain {
                 Map<String, Object> r = switch (scenario) {
                     case "u1" -> Scenarios.uncontended(client, 1, timing, scenario);
                     case "u8" -> Scenarios.uncontended(client, 8, timing, scenario);
-                    case "c4" -> Scenarios.contended(client, 4, timing, scenario);
-                    case "c16" -> Scenarios.contended(client, 16, timing, scenario);
+                    case "c4" -> Scenarios.contended(client, 4, timing, scenario, false);
+                    case "c16" -> Scenarios.contended(client, 16, timing, scenario, false);
+                    case "h4" -> Scenarios.contended(client, 4, timing, scenario, true);
                     case "cost" -> Scenarios.cost(client, counter, spec.costLocks(), scenario);
                     case "refresh" -> {
                         if (!(client instanceof DlmClient dlm)) {
@@ -75,16 +86,17 @@ public final class ForkMain {
                         yield Scenarios.refresh(dlm.dlm(), counter, spec.refreshLeases(), spec.refreshTtl(),
                                 spec.refreshWindow(), scenario);
                     }
-                    default -> throw new IllegalArgumentException("scenario must be one of u1, u8, c4, c16, cost, refresh, was '"
-                            + scenario + "'");
+                    default -> throw new IllegalArgumentException("scenario must be one of u1, u8, c4, c16, h4, cost, "
+                            + "refresh, was '" + scenario + "'");
                 };
                 r.put("wallSeconds", (System.nanoTime() - t0) / 1e9);
                 results.add(r);
             }
-            if (spec.scenarios().contains("refresh")) {
-                // 10,000 leases would take seconds to release one by one: the orchestrator wipes the server.
-                out.put("results", results);
-                return out;
+        } finally {
+            if (close) {
+                try (ServerCounter c = counter; LockClient l = client) {
+                    // closed in reverse order
+                }
             }
         }
         out.put("results", results);

@@ -29,6 +29,26 @@ final class RedisLibraries {
     static final String COMPARE_AND_DELETE =
             "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
+    /**
+     * The same guarantees as dlm4j's acquire, written directly: a fencing token from a counter that
+     * never expires, stored with the owner. One EVALSHA.
+     */
+    static final String FENCED_ACQUIRE = """
+            if redis.call('exists', KEYS[1]) == 1 then return 0 end
+            local token = redis.call('incr', KEYS[2])
+            redis.call('set', KEYS[1], token .. ':' .. ARGV[1], 'PX', ARGV[2])
+            return token""";
+
+    /** The same guarantees as dlm4j's release: compare-and-delete, and tell waiters (PUBLISH). One EVALSHA. */
+    static final String FENCED_RELEASE = """
+            local current = redis.call('get', KEYS[1])
+            if current and string.sub(current, string.find(current, ':', 1, true) + 1) == ARGV[1] then
+              redis.call('del', KEYS[1])
+              redis.call('publish', ARGV[2], KEYS[1])
+              return 1
+            end
+            return 0""";
+
     private RedisLibraries() {
     }
 
@@ -36,11 +56,12 @@ final class RedisLibraries {
         return switch (library) {
             case "raw" -> hostPorts.size() == 1 ? new RawRedis(hostPorts.get(0), ttl, false) : new RawRedlock(hostPorts, ttl);
             case "polling" -> new RawRedis(hostPorts.get(0), ttl, true);
+            case "raw-fenced" -> new RawFencedRedis(hostPorts.get(0), ttl);
             case "dlm4j" -> dlm4j(hostPorts, ttl);
             case "redisson" -> new RedissonLocks(hostPorts.get(0), ttl, false);
             case "redisson-fenced" -> new RedissonLocks(hostPorts.get(0), ttl, true);
             case "redisson-redlock" -> new RedissonRedLocks(hostPorts, ttl);
-            default -> throw new IllegalArgumentException("library must be one of raw, polling, dlm4j, redisson, "
+            default -> throw new IllegalArgumentException("library must be one of raw, raw-fenced, polling, dlm4j, redisson, "
                     + "redisson-fenced, redisson-redlock for Redis, was '" + library + "'");
         };
     }
@@ -93,6 +114,58 @@ final class RedisLibraries {
                 }
             };
             return polling ? new PollingLock(attempt) : new TryOnlyLock(attempt, name);
+        }
+
+        @Override
+        public void close() {
+            connection.close();
+            client.shutdown();
+        }
+    }
+
+    /**
+     * Not the minimum but a like-for-like baseline: one script per acquire and per release doing what
+     * dlm4j's scripts guarantee (fencing token, owner check, release notice), over one shared
+     * connection, with no engine around it. dlm4j/raw-fenced is the cost of the engine and client code.
+     */
+    static final class RawFencedRedis implements LockClient {
+        private final RedisClient client;
+        private final StatefulRedisConnection<String, String> connection;
+        private final RedisCommands<String, String> redis;
+        private final String acquireSha;
+        private final String releaseSha;
+        private final String ttlMs;
+
+        RawFencedRedis(String hostPort, Duration ttl) {
+            this.client = RedisClient.create("redis://" + hostPort);
+            this.connection = client.connect();
+            this.redis = connection.sync();
+            this.acquireSha = redis.scriptLoad(FENCED_ACQUIRE);
+            this.releaseSha = redis.scriptLoad(FENCED_RELEASE);
+            this.ttlMs = Long.toString(ttl.toMillis());
+        }
+
+        @Override
+        public boolean canWait() {
+            return false;
+        }
+
+        @Override
+        public LockHandle handle(String key, String owner) {
+            String[] keys = {"rawf:{" + key + "}", "rawf:{" + key + "}:fence"};
+            String channel = "rawf:released:" + key;
+            return new TryOnlyLock(new PollingLock.Attempt() {
+                @Override
+                public boolean tryLock() {
+                    Long token = redis.evalsha(acquireSha, ScriptOutputType.INTEGER, keys, owner, ttlMs);
+                    return token != null && token > 0;
+                }
+
+                @Override
+                public void unlock() {
+                    redis.evalsha(releaseSha, ScriptOutputType.INTEGER, new String[] {keys[0]}, owner, channel);
+                }
+            }, key);
         }
 
         @Override

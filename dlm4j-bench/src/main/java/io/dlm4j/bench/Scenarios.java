@@ -18,6 +18,9 @@ import java.util.concurrent.atomic.AtomicReference;
 /** The measurements, each run in one fork against one library; each returns one result as a map. */
 final class Scenarios {
 
+    /** How long the holder keeps the lock in the polite (h4) scenario. */
+    static final Duration POLITE_HOLD = Duration.ofMillis(2);
+
     private Scenarios() {
     }
 
@@ -77,13 +80,16 @@ final class Scenarios {
         run.execute(t -> {
             LockClient.LockHandle h = handles.get(t);
             Samples acquire = run.acquireSamples.get(t);
+            Samples release = run.releaseSamples.get(t);
             while (!run.stopped()) {
                 long start = System.nanoTime();
                 h.lock();
                 long got = System.nanoTime();
                 h.unlock();
+                long released = System.nanoTime();
                 if (run.recording()) {
                     acquire.add(got - start);
+                    release.add(released - got);
                     run.ops.incrementAndGet();
                 }
             }
@@ -96,8 +102,16 @@ final class Scenarios {
      * start of the holder's release call to the next holder's acquire returning (both in this JVM,
      * on System.nanoTime); the owner-change share is how many acquisitions went to another owner than
      * the previous holder.
+     *
+     * <p>{@code polite}: the holder keeps the lock for {@link #POLITE_HOLD} (so that the others are
+     * really waiting when it lets go), and a thread that released waits (in this JVM, not on the
+     * backend) until another thread took the lock, up to a second, before it tries again. Then every
+     * handoff goes to a waiter, and the handoff latency is how fast the library wakes one, undisturbed
+     * by the releasing thread winning its own lock back (which a greedy loop on a polling lock does
+     * nearly every time).
      */
-    static Map<String, Object> contended(LockClient client, int threads, Timing timing, String name) throws Exception {
+    static Map<String, Object> contended(LockClient client, int threads, Timing timing, String name, boolean polite)
+            throws Exception {
         Run run = new Run(threads, timing);
         List<LockClient.LockHandle> handles = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
@@ -123,6 +137,10 @@ final class Scenarios {
                     previous = lastHolder[0];
                     released = releaseStart[0];
                     lastHolder[0] = t;
+                    fence.notifyAll();
+                }
+                if (polite) {
+                    Thread.sleep(POLITE_HOLD.toMillis()); // the critical section
                 }
                 if (run.recording() && previous >= 0) {
                     acquire.add(got - start);
@@ -137,6 +155,15 @@ final class Scenarios {
                     releaseStart[0] = System.nanoTime();
                 }
                 h.unlock();
+                if (polite) {
+                    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+                    synchronized (fence) {
+                        long left;
+                        while (lastHolder[0] == t && !run.stopped() && (left = deadline - System.nanoTime()) > 0) {
+                            fence.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+                        }
+                    }
+                }
             }
         });
         Map<String, Object> r = run.result(name);
@@ -151,19 +178,30 @@ final class Scenarios {
      */
     static Map<String, Object> cost(LockClient client, ServerCounter counter, int n, String name) throws Exception {
         List<LockClient.LockHandle> handles = new ArrayList<>();
+        long keysBeforeFirstUse = counter.keys();
         for (int i = 0; i < n; i++) {
             handles.add(client.handle(name + "-" + i, "owner-cost"));
         }
+        // Each lock once before counting: the steady state of a lock name that is used again and
+        // again, not the one-time set-up of a new name (dlm4j on MongoDB stamps a new name's epoch).
+        for (LockClient.LockHandle h : handles) {
+            h.lock();
+            h.unlock();
+        }
         long keysBefore = counter.keys();
         Map<String, Long> c0 = counter.commands();
+        Map<String, Long> s0 = counter.serverCommands();
         for (LockClient.LockHandle h : handles) {
             h.lock();
         }
         Map<String, Long> c1 = counter.commands();
+        Map<String, Long> s1 = counter.serverCommands();
         for (LockClient.LockHandle h : handles) {
             h.unlock();
         }
         Map<String, Long> c2 = counter.commands();
+        Map<String, Long> s2 = counter.serverCommands();
+        counter.pause();
         long keysAfter = counter.keys();
         Map<String, Long> acquire = ServerCounter.difference(c1, c0);
         Map<String, Long> release = ServerCounter.difference(c2, c1);
@@ -174,7 +212,11 @@ final class Scenarios {
         r.put("commandsPerRelease", release.values().stream().mapToLong(Long::longValue).sum() / (double) n);
         r.put("acquireCommands", perLock(acquire, n));
         r.put("releaseCommands", perLock(release, n));
-        r.put("keysLeftPerLock", (keysAfter - keysBefore) / (double) n);
+        r.put("keysLeftPerLock", (keysAfter - keysBeforeFirstUse) / (double) n);
+        if (!s2.isEmpty()) {
+            r.put("serverAcquireCommands", perLock(ServerCounter.difference(s1, s0), n));
+            r.put("serverReleaseCommands", perLock(ServerCounter.difference(s2, s1), n));
+        }
         return r;
     }
 
@@ -227,6 +269,7 @@ final class Scenarios {
         Thread.sleep(window.toMillis()); // the measurement window itself
         Map<String, Long> c1 = counter.commands();
         double seconds = (System.nanoTime() - t0) / 1e9;
+        counter.pause();
         Map<String, Long> d = ServerCounter.difference(c1, c0);
         long total = d.values().stream().mapToLong(Long::longValue).sum();
         double perSecond = total / seconds;
@@ -257,6 +300,7 @@ final class Scenarios {
         final Timing timing;
         final AtomicInteger ops = new AtomicInteger();
         final List<Samples> acquireSamples = new ArrayList<>();
+        final List<Samples> releaseSamples = new ArrayList<>();
         final List<Samples> handoffSamples = new ArrayList<>();
         final List<Samples> changedHandoffSamples = new ArrayList<>();
         private volatile boolean recording;
@@ -268,6 +312,7 @@ final class Scenarios {
             this.timing = timing;
             for (int t = 0; t < threads; t++) {
                 acquireSamples.add(new Samples());
+                releaseSamples.add(new Samples());
                 handoffSamples.add(new Samples());
                 changedHandoffSamples.add(new Samples());
             }
@@ -324,6 +369,11 @@ final class Scenarios {
             r.put("opsPerSecond", ops.get() / (measuredNanos / 1e9));
             r.put("acquireP50Us", acquire.quantileMicros(0.50));
             r.put("acquireP99Us", acquire.quantileMicros(0.99));
+            Samples release = Samples.merge(releaseSamples);
+            if (release.size() > 0) {
+                r.put("releaseP50Us", release.quantileMicros(0.50));
+                r.put("releaseP99Us", release.quantileMicros(0.99));
+            }
             if (handoff.size() > 0) {
                 r.put("handoffP50Us", handoff.quantileMicros(0.50));
                 r.put("handoffP99Us", handoff.quantileMicros(0.99));

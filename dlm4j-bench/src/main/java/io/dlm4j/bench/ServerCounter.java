@@ -31,8 +31,20 @@ import java.util.regex.Pattern;
  */
 interface ServerCounter extends AutoCloseable {
 
-    /** Commands so far by name, without the ones this counter itself sends. */
+    /** Round trips so far: commands (requests) clients sent, by name, without the ones this counter sends. */
     Map<String, Long> commands();
+
+    /**
+     * Commands the server ran so far, by name, where that differs from {@link #commands()} (Redis
+     * counts the commands inside a Lua script too); empty where it is the same.
+     */
+    default Map<String, Long> serverCommands() {
+        return Map.of();
+    }
+
+    /** Stops what counting costs the server, until the next {@link #commands()} (MONITOR for Redis). */
+    default void pause() {
+    }
 
     /** Keys (documents) stored now. */
     long keys();
@@ -52,17 +64,25 @@ interface ServerCounter extends AutoCloseable {
         return d;
     }
 
-    /** Redis {@code INFO commandstats} and {@code DBSIZE}, summed over the servers (Redlock's masters). */
+    /**
+     * Redis: round trips from a {@code MONITOR} feed, server-side commands from {@code INFO
+     * commandstats}, keys from {@code DBSIZE}; summed over the servers (Redlock's masters).
+     */
     final class Redis implements ServerCounter {
         /** What this counter and connection set-up send. */
-        private static final Set<String> OWN = Set.of("info", "dbsize", "hello", "client|setinfo", "client|setname",
+        private static final Set<String> OWN = Set.of("info", "dbsize", "echo", "hello", "client", "client|setinfo", "client|setname",
+                "script", "config",
                 "ping", "command", "command|docs", "select", "script|load", "config|get");
         private static final Pattern STAT = Pattern.compile("^cmdstat_([^:]+):calls=(\\d+)", Pattern.MULTILINE);
 
         private final List<RedisClient> clients = new ArrayList<>();
         private final List<StatefulRedisConnection<String, String>> connections = new ArrayList<>();
+        private final List<String> hostPorts;
+        /** Opened on the first count only: a MONITOR feed slows the server, so none runs while timing. */
+        private final List<RedisMonitor> monitors = new ArrayList<>();
 
         Redis(List<String> hostPorts) {
+            this.hostPorts = hostPorts;
             for (String hostPort : hostPorts) {
                 RedisClient c = RedisClient.create("redis://" + hostPort);
                 clients.add(c);
@@ -72,6 +92,24 @@ interface ServerCounter extends AutoCloseable {
 
         @Override
         public Map<String, Long> commands() {
+            Map<String, Long> total = new TreeMap<>();
+            synchronized (monitors) {
+                if (monitors.isEmpty()) {
+                    hostPorts.forEach(hp -> monitors.add(new RedisMonitor(hp)));
+                }
+            }
+            for (RedisMonitor m : monitors) {
+                m.clientCommands().forEach((k, v) -> {
+                    if (!OWN.contains(k)) {
+                        total.merge(k, v, Long::sum);
+                    }
+                });
+            }
+            return total;
+        }
+
+        @Override
+        public Map<String, Long> serverCommands() {
             Map<String, Long> total = new TreeMap<>();
             for (StatefulRedisConnection<String, String> c : connections) {
                 Matcher m = STAT.matcher(c.sync().info("commandstats"));
@@ -90,7 +128,16 @@ interface ServerCounter extends AutoCloseable {
         }
 
         @Override
+        public void pause() {
+            synchronized (monitors) {
+                monitors.forEach(RedisMonitor::close);
+                monitors.clear();
+            }
+        }
+
+        @Override
         public void close() {
+            pause();
             connections.forEach(StatefulRedisConnection::close);
             clients.forEach(RedisClient::shutdown);
         }

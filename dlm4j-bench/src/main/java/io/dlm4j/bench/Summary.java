@@ -13,11 +13,12 @@ import java.util.Objects;
  */
 final class Summary {
 
-    static final List<String> NUMBERS = List.of("opsPerSecond", "acquireP50Us", "acquireP99Us", "handoffP50Us",
+    static final List<String> NUMBERS = List.of("opsPerSecond", "acquireP50Us", "acquireP99Us", "releaseP50Us", "releaseP99Us", "handoffP50Us",
             "handoffP99Us", "handoffToOtherP50Us", "ownerChangeShare", "commandsPerAcquire", "commandsPerRelease",
             "keysLeftPerLock", "commandsPerSecond", "commandsPer100LeasesPerPeriod", "leases", "lost", "refreshPeriodMs");
     /** Copied from the first repetition: what the commands were. */
-    static final List<String> DETAILS = List.of("acquireCommands", "releaseCommands", "commandsPerSecondByName");
+    static final List<String> DETAILS = List.of("acquireCommands", "releaseCommands", "serverAcquireCommands",
+            "serverReleaseCommands", "commandsPerSecondByName");
 
     private Summary() {
     }
