@@ -176,11 +176,15 @@ final class Report {
         check(t, "Redis: 1 command per acquire", metric("redis", "cost", "dlm4j", "commandsPerAcquire"), v -> v == 1.0);
         check(t, "Redis: 1 command per release", metric("redis", "cost", "dlm4j", "commandsPerRelease"), v -> v == 1.0);
         check(t, "Redis: ≤ 1 key left per lock name (the fence counter)", metric("redis", "cost", "dlm4j", "keysLeftPerLock"), v -> v <= 1.0);
-        for (String c : List.of("h4", "c4", "c16")) {
-            check(t, "Redis " + c + ": handoff p50 no worse than Redisson (dlm4j/Redisson ≤ 1)",
+        // Handoff is read in h4, where every handoff goes to a waiter (see the method above).
+        check(t, "Redis h4: handoff p50 no worse than Redisson (dlm4j/Redisson ≤ 1)",
+                ratio("redis", "h4", "redisson", "dlm4jOverThisHandoffP50"), v -> v <= 1.0);
+        Double polling = ratio("redis", "h4", "polling", "dlm4jOverThisHandoffP50");
+        check(t, "Redis h4: handoff p50 ≥ 20× better than polling (polling/dlm4j)", polling == null ? null : 1 / polling,
+                v -> v >= 20);
+        for (String c : List.of("c4", "c16")) {
+            check(t, "Redis " + c + " (greedy loop): handoff p50 no worse than Redisson (dlm4j/Redisson ≤ 1)",
                     ratio("redis", c, "redisson", "dlm4jOverThisHandoffP50"), v -> v <= 1.0);
-            Double r = ratio("redis", c, "polling", "dlm4jOverThisHandoffP50");
-            check(t, "Redis " + c + ": handoff p50 ≥ 20× better than polling (polling/dlm4j)", r == null ? null : 1 / r, v -> v >= 20);
         }
         check(t, "etcd u1: dlm4j ≥ 0.95 × raw txn", ratio("etcd", "u1", "raw", "dlm4jOverThisOps"), v -> v >= 0.95);
         check(t, "etcd u8: dlm4j ≥ 0.95 × raw txn", ratio("etcd", "u8", "raw", "dlm4jOverThisOps"), v -> v >= 0.95);

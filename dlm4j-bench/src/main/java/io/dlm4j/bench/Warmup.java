@@ -9,7 +9,7 @@ final class Warmup {
 
     private static final Duration SAMPLE = Duration.ofMillis(250);
     /** Compilation time (ms) that may still be spent over the last second for the JIT to count as quiet. */
-    private static final long QUIET_MS = 10;
+    private static final long QUIET_MS = 20;
 
     private Warmup() {
     }
