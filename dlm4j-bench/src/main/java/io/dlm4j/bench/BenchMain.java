@@ -26,7 +26,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class BenchMain {
 
-    private static final long FORK_TIMEOUT_MINUTES = 6;
+    private static final long FORK_TIMEOUT_MINUTES = 4;
 
     private BenchMain() {
     }
@@ -143,21 +143,37 @@ public final class BenchMain {
         cmd.addAll(spec.toArgs());
         System.out.printf("bench: rep %d %-8s %-17s %s%n", rep, spec.backend(), spec.library(), spec.scenarios());
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String resultLine = null;
+        String[] resultHolder = {null};
         StringBuilder log = new StringBuilder();
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = r.readLine()) != null) {
-                if (line.startsWith(ForkMain.MARKER)) {
-                    resultLine = line.substring(ForkMain.MARKER.length());
-                } else if (log.length() < 20_000) {
-                    log.append(line).append('\n');
+        Thread reader = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    if (line.startsWith(ForkMain.MARKER)) {
+                        resultHolder[0] = line.substring(ForkMain.MARKER.length());
+                    } else {
+                        synchronized (log) {
+                            log.append(line).append('\n');
+                            if (log.length() > 40_000) { // keep the end: the failure is printed last
+                                log.delete(0, log.length() - 20_000);
+                            }
+                        }
+                    }
+                }
+            } catch (IOException e) {
+                synchronized (log) {
+                    log.append("(reading the fork's output failed: ").append(e).append(")\n");
                 }
             }
-        }
-        if (!p.waitFor(FORK_TIMEOUT_MINUTES, TimeUnit.MINUTES)) {
+        }, "fork-output");
+        reader.start();
+        boolean finished = p.waitFor(FORK_TIMEOUT_MINUTES, TimeUnit.MINUTES);
+        if (!finished) {
             p.destroyForcibly();
+            p.waitFor(30, TimeUnit.SECONDS);
         }
+        reader.join(30_000);
+        String resultLine = resultHolder[0];
         Map<String, Object> result;
         if (resultLine != null) {
             result = new ObjectMapper().readValue(resultLine, LinkedHashMap.class);
@@ -165,7 +181,8 @@ public final class BenchMain {
             result = new LinkedHashMap<>();
             result.put("backend", spec.backend());
             result.put("library", spec.library());
-            result.put("error", "fork exited with " + (p.isAlive() ? "a timeout" : "code " + p.exitValue())
+            result.put("error", "fork exited with " + (!finished ? "a timeout after " + FORK_TIMEOUT_MINUTES + " min"
+                    : "code " + p.exitValue())
                     + " and no result; its output:\n" + log);
             result.put("results", List.of());
             System.out.println("bench: FAILED " + spec.backend() + " " + spec.library() + "\n" + log);

@@ -36,7 +36,17 @@ public final class ForkMain {
             }
             a.put(arg.substring(0, eq), arg.substring(eq + 1));
         }
-        Map<String, Object> result = run(ForkSpec.fromArgs(a), false);
+        Map<String, Object> result;
+        try {
+            result = run(ForkSpec.fromArgs(a), false);
+        } catch (Throwable e) {
+            // A library's non-daemon threads (Redisson's) would keep this JVM alive after main ends.
+            System.out.println("fork failed: " + e);
+            e.printStackTrace(System.out);
+            System.out.flush();
+            Runtime.getRuntime().halt(1);
+            return;
+        }
         System.out.println(MARKER + new ObjectMapper().writeValueAsString(result));
         System.out.flush();
         if (Boolean.getBoolean("bench.exit")) {
