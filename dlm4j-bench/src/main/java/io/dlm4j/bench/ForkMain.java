@@ -81,24 +81,18 @@ public final class ForkMain {
             Scenarios.Timing timing = new Scenarios.Timing(spec.leadIn(), spec.measure());
             for (String scenario : spec.scenarios()) {
                 long t0 = System.nanoTime();
-                Map<String, Object> r = switch (scenario) {
-                    case "u1" -> Scenarios.uncontended(client, 1, timing, scenario);
-                    case "u8" -> Scenarios.uncontended(client, 8, timing, scenario);
-                    case "c4" -> Scenarios.contended(client, 4, timing, scenario, false);
-                    case "c16" -> Scenarios.contended(client, 16, timing, scenario, false);
-                    case "h4" -> Scenarios.contended(client, 4, timing, scenario, true);
-                    case "cost" -> Scenarios.cost(client, counter, spec.costLocks(), scenario);
-                    case "refresh" -> {
-                        if (!(client instanceof DlmClient dlm)) {
-                            throw new IllegalArgumentException("scenario refresh is for library dlm4j only, was "
-                                    + spec.library());
-                        }
-                        yield Scenarios.refresh(dlm.dlm(), counter, spec.refreshLeases(), spec.refreshTtl(),
-                                spec.refreshWindow(), scenario);
-                    }
-                    default -> throw new IllegalArgumentException("scenario must be one of u1, u8, c4, c16, h4, cost, "
-                            + "refresh, was '" + scenario + "'");
-                };
+                Map<String, Object> r;
+                try {
+                    r = scenario(spec, client, counter, timing, scenario);
+                } catch (Exception e) {
+                    // One scenario failing (a peer giving up under load) keeps the others' results.
+                    java.io.StringWriter trace = new java.io.StringWriter();
+                    e.printStackTrace(new java.io.PrintWriter(trace));
+                    String text = trace.toString();
+                    r = new LinkedHashMap<>();
+                    r.put("scenario", scenario);
+                    r.put("error", text.length() > 4000 ? text.substring(0, 4000) : text);
+                }
                 r.put("wallSeconds", (System.nanoTime() - t0) / 1e9);
                 results.add(r);
             }
@@ -111,6 +105,27 @@ public final class ForkMain {
         }
         out.put("results", results);
         return out;
+    }
+
+    private static Map<String, Object> scenario(ForkSpec spec, LockClient client, ServerCounter counter,
+                                                Scenarios.Timing timing, String scenario) throws Exception {
+        return switch (scenario) {
+            case "u1" -> Scenarios.uncontended(client, counter, 1, timing, scenario);
+            case "u8" -> Scenarios.uncontended(client, counter, 8, timing, scenario);
+            case "c4" -> Scenarios.contended(client, counter, 4, timing, scenario, false);
+            case "c16" -> Scenarios.contended(client, counter, 16, timing, scenario, false);
+            case "h4" -> Scenarios.contended(client, counter, 4, timing, scenario, true);
+            case "cost" -> Scenarios.cost(client, counter, spec.costLocks(), scenario);
+            case "refresh" -> {
+                if (!(client instanceof DlmClient dlm)) {
+                    throw new IllegalArgumentException("scenario refresh is for library dlm4j only, was " + spec.library());
+                }
+                yield Scenarios.refresh(dlm.dlm(), counter, spec.refreshLeases(), spec.refreshTtl(),
+                        spec.refreshWindow(), scenario);
+            }
+            default -> throw new IllegalArgumentException("scenario must be one of u1, u8, c4, c16, h4, cost, refresh, "
+                    + "was '" + scenario + "'");
+        };
     }
 
     private static ServerCounter counter(ForkSpec spec) {

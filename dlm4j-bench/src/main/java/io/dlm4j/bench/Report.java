@@ -112,10 +112,10 @@ final class Report {
         for (Map<String, Object> r : rs) {
             t.add(List.of(label(r), stat(r, "opsPerSecond", 0), stat(r, "handoffP50Us", 0), stat(r, "handoffP99Us", 0),
                     stat(r, "handoffToOtherP50Us", 0), stat(r, "ownerChangeShare", 2), stat(r, "dlm4jOverThisOps", 2),
-                    stat(r, "dlm4jOverThisHandoffP50", 3)));
+                    stat(r, "dlm4jOverThisHandoffP50", 3), requests(r)));
         }
         table(md, List.of("library", "ops/s", "handoff p50 µs", "handoff p99 µs", "handoff to other p50 µs",
-                "owner change", "dlm4j/this ops", "dlm4j/this handoff p50"), t);
+                "owner change", "dlm4j/this ops", "dlm4j/this handoff p50", "server requests per acquisition (1st fork)"), t);
     }
 
     private void cost(StringBuilder md, String backend) {
@@ -132,6 +132,20 @@ final class Report {
         }
         table(md, List.of("library", "round trips per acquire", "acquire requests", "round trips per release",
                 "release requests", "keys left per lock", "server-side commands incl. inside scripts (acquire / release)"), t);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static String requests(Map<String, Object> r) {
+        if (!(r.get("requestsPerAcquisition") instanceof Map<?, ?> m)) {
+            return "";
+        }
+        StringBuilder b = new StringBuilder();
+        ((Map<String, Object>) m).forEach((k, v) -> {
+            if (v instanceof Number n && n.doubleValue() >= 0.05) {
+                b.append(b.length() == 0 ? "" : ", ").append(k).append(' ').append(fmt(n.doubleValue(), 1));
+            }
+        });
+        return b.toString();
     }
 
     private static String server(Map<String, Object> r) {
@@ -157,8 +171,14 @@ final class Report {
 
     private void errors(StringBuilder md, String backend) {
         for (Map<String, Object> r : rows(backend, "error")) {
-            md.append("\n**").append(r.get("library")).append(" failed:**\n\n```\n")
-                    .append(String.valueOf(r.get("error")).strip()).append("\n```\n");
+            String error = String.valueOf(r.get("error")).strip();
+            int failed = error.lastIndexOf("fork failed: ");
+            String shown = failed >= 0 ? error.substring(failed) : error;
+            if (shown.length() > 1500) { // the whole output is in bench-results.json
+                shown = shown.substring(0, 1500) + "\n...";
+            }
+            md.append("\n**").append(r.get("library")).append(" failed** (at least one fork; the full output is in ")
+                    .append("bench-results.json):\n\n```\n").append(shown).append("\n```\n");
         }
     }
 

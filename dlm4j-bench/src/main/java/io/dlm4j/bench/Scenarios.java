@@ -71,8 +71,9 @@ final class Scenarios {
      * Uncontended: {@code threads} threads, each on its own key with its own owner: acquire+release
      * operations per second and acquire latency.
      */
-    static Map<String, Object> uncontended(LockClient client, int threads, Timing timing, String name) throws Exception {
-        Run run = new Run(threads, timing);
+    static Map<String, Object> uncontended(LockClient client, ServerCounter counter, int threads, Timing timing,
+                                           String name) throws Exception {
+        Run run = new Run(threads, timing, counter);
         List<LockClient.LockHandle> handles = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
             handles.add(client.handle(name + "-" + t, "owner-" + t));
@@ -110,9 +111,9 @@ final class Scenarios {
      * by the releasing thread winning its own lock back (which a greedy loop on a polling lock does
      * nearly every time).
      */
-    static Map<String, Object> contended(LockClient client, int threads, Timing timing, String name, boolean polite)
-            throws Exception {
-        Run run = new Run(threads, timing);
+    static Map<String, Object> contended(LockClient client, ServerCounter counter, int threads, Timing timing,
+                                         String name, boolean polite) throws Exception {
+        Run run = new Run(threads, timing, counter);
         List<LockClient.LockHandle> handles = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
             handles.add(client.handle(name, "owner-" + t));
@@ -307,9 +308,13 @@ final class Scenarios {
         private volatile boolean stopped;
         private long measuredNanos;
 
-        Run(int threads, Timing timing) {
+        private final ServerCounter counter;
+        private Map<String, Long> requests = Map.of();
+
+        Run(int threads, Timing timing, ServerCounter counter) {
             this.threads = threads;
             this.timing = timing;
+            this.counter = counter;
             for (int t = 0; t < threads; t++) {
                 acquireSamples.add(new Samples());
                 releaseSamples.add(new Samples());
@@ -343,11 +348,13 @@ final class Scenarios {
             }
             workers.forEach(Thread::start);
             Thread.sleep(timing.leadIn().toMillis()); // the untimed lead-in
+            Map<String, Long> before = counter.cheapCommands();
             recording = true;
             long start = System.nanoTime();
             Thread.sleep(timing.measure().toMillis()); // the measured time
             recording = false;
             measuredNanos = System.nanoTime() - start;
+            requests = ServerCounter.difference(counter.cheapCommands(), before);
             stopped = true;
             for (Thread w : workers) {
                 w.join(15_000);
@@ -373,6 +380,13 @@ final class Scenarios {
             if (release.size() > 0) {
                 r.put("releaseP50Us", release.quantileMicros(0.50));
                 r.put("releaseP99Us", release.quantileMicros(0.99));
+            }
+            // What the backend served while timed, per acquisition counted: under contention the
+            // failed tries of woken waiters show here. Redis: commandstats, scripts' insides included.
+            if (ops.get() > 0) {
+                Map<String, Double> perOp = new LinkedHashMap<>();
+                requests.forEach((k, v) -> perOp.put(k, v / (double) ops.get()));
+                r.put("requestsPerAcquisition", perOp);
             }
             if (handoff.size() > 0) {
                 r.put("handoffP50Us", handoff.quantileMicros(0.50));

@@ -42,6 +42,14 @@ interface ServerCounter extends AutoCloseable {
         return Map.of();
     }
 
+    /**
+     * Requests so far, read cheaply enough to do while a scenario is timed (Redis: commandstats,
+     * whose EVALSHA/SET counts are the clients' own; no MONITOR).
+     */
+    default Map<String, Long> cheapCommands() {
+        return commands();
+    }
+
     /** Stops what counting costs the server, until the next {@link #commands()} (MONITOR for Redis). */
     default void pause() {
     }
@@ -106,6 +114,11 @@ interface ServerCounter extends AutoCloseable {
                 });
             }
             return total;
+        }
+
+        @Override
+        public Map<String, Long> cheapCommands() {
+            return serverCommands();
         }
 
         @Override

@@ -18,7 +18,7 @@ final class Summary {
             "keysLeftPerLock", "commandsPerSecond", "commandsPer100LeasesPerPeriod", "leases", "lost", "refreshPeriodMs");
     /** Copied from the first repetition: what the commands were. */
     static final List<String> DETAILS = List.of("acquireCommands", "releaseCommands", "serverAcquireCommands",
-            "serverReleaseCommands", "commandsPerSecondByName");
+            "serverReleaseCommands", "commandsPerSecondByName", "requestsPerAcquisition");
 
     private Summary() {
     }
@@ -37,6 +37,10 @@ final class Summary {
                 errors.put(backend + "/" + library, String.valueOf(fork.get("error")));
             }
             for (Map<String, Object> r : (List<Map<String, Object>>) fork.get("results")) {
+                if (r.containsKey("error")) {
+                    errors.put(backend + "/" + library, r.get("scenario") + " (fork " + rep + "): " + r.get("error"));
+                    continue;
+                }
                 byKey.computeIfAbsent(backend + "/" + r.get("scenario") + "/" + library, k -> new LinkedHashMap<>())
                         .put(rep, r);
             }
