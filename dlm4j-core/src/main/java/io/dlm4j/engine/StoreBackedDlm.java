@@ -34,6 +34,7 @@ public final class StoreBackedDlm implements Dlm {
     private final BackendCalls backend;
     private final ScheduledExecutorService scheduler;
     private final LeaseRefresher refresher;
+    private final ReleaseNotices releaseNotices = new ReleaseNotices(this);
     private final Map<HolderId, Set<StoreLease>> liveLeases = new ConcurrentHashMap<>();
     private final Set<WakeSignal> waiters = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -132,6 +133,10 @@ public final class StoreBackedDlm implements Dlm {
 
     LeaseRefresher refresher() {
         return refresher;
+    }
+
+    ReleaseNotices releaseNotices() {
+        return releaseNotices;
     }
 
     boolean isClosed() {

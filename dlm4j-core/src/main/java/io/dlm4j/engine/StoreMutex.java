@@ -117,8 +117,7 @@ final class StoreMutex implements Mutex {
         // Held: listen for the release, then try again before the first wait, so that a release
         // between the first try and the subscription is not missed. An uncontended lock() is one try.
         WakeSignal signal = dlm.newWakeSignal();
-        try (WakeSignal registered = signal; Subscription subscription = dlm.backend().call("subscription to '" + key + "'",
-                () -> dlm.store().onRelease(key, signal::wake))) {
+        try (WakeSignal registered = signal; Subscription inLine = dlm.releaseNotices().join(key, signal)) {
             while (true) {
                 dlm.ensureOpen(); // a Dlm closed under a waiter ends the wait
                 attempt = attemptInterruptibly();

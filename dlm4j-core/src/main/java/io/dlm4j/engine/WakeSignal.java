@@ -20,6 +20,11 @@ final class WakeSignal implements AutoCloseable {
         registry.remove(this);
     }
 
+    /** Whether a wake arrived that no wait has taken yet. */
+    synchronized boolean hasUnusedWake() {
+        return woken;
+    }
+
     synchronized void wake() {
         woken = true;
         notifyAll();

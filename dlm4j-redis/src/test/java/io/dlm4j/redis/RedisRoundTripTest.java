@@ -406,4 +406,52 @@ class RedisRoundTripTest {
         CommandStat stat = stats.get(command);
         return stat == null ? 0 : stat.calls();
     }
+
+    /**
+     * A release wakes one of a Dlm's waiters on the key, not all of them: only one can win, and
+     * each other one would spend a failed script. The waiters' own pauses are set long, so that
+     * every try counted is one a notice caused.
+     */
+    @Test
+    void aReleaseWakesOneOfTheDlmsWaitersSoAHandoffIsTwoScripts() throws Exception {
+        String key = newKey("herd");
+        int waiters = 4;
+        DlmOptions patient = DlmOptions.builder().defaultOwner("waiter").waitingInterval(Duration.ofSeconds(30))
+                .operationTimeout(Duration.ofSeconds(5)).build();
+        try (Dlm holderDlm = dlm("holder"); Dlm waiterDlm = RedisDlm.create(client, patient)) {
+            warmUp(holderDlm);
+            warmUp(waiterDlm);
+            Lease held = holderDlm.newMutex(key, Duration.ofSeconds(60)).tryLock().orElseThrow();
+            resetStats(server);
+            List<java.util.concurrent.CompletableFuture<Lease>> taken = new ArrayList<>();
+            for (int i = 0; i < waiters; i++) {
+                Mutex mutex = waiterDlm.newMutex(MutexOptions.builder(key).owner("w" + i).ttl(Duration.ofSeconds(60)).build());
+                taken.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return mutex.lock(Duration.ofSeconds(20));
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                }));
+            }
+            // each waiter tries, subscribes, tries again, then sleeps
+            await().atMost(Duration.ofSeconds(10)).until(() -> calls(commandStats(server), "evalsha") == 2L * waiters);
+
+            resetStats(server);
+            held.close();
+            await().atMost(Duration.ofSeconds(5)).until(() -> taken.stream().filter(f -> f.isDone()).count() == 1);
+            await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2))
+                    .until(() -> taken.stream().filter(f -> f.isDone()).count() == 1);
+            assertThat(calls(commandStats(server), "evalsha")).as("the release and one waiter's try").isEqualTo(2);
+
+            // and the next release hands over to another waiter, again with one try
+            Lease first = taken.stream().filter(f -> f.isDone()).findFirst().orElseThrow().join();
+            resetStats(server);
+            first.close();
+            await().atMost(Duration.ofSeconds(5)).until(() -> taken.stream().filter(f -> f.isDone()).count() == 2);
+            await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2))
+                    .until(() -> taken.stream().filter(f -> f.isDone()).count() == 2);
+            assertThat(calls(commandStats(server), "evalsha")).as("the second handoff").isEqualTo(2);
+        }
+    }
 }
