@@ -35,8 +35,7 @@ final class RedisLockStore implements LockStore {
 
     @Override
     public Optional<Duration> refresh(String key, String owner, Duration ttl) {
-        boolean held = await(node.refresh(keys.of(key), owner, millis(ttl)));
-        return held ? Optional.of(ttl) : Optional.empty();
+        return refreshAll(List.of(new HoldToRefresh(key, owner, ttl))).get(0);
     }
 
     @Override

@@ -41,19 +41,9 @@ final class RedisNode implements AutoCloseable {
             return {2, token, tonumber(ARGV[2]), ARGV[1], token}
             """);
 
-    /** KEYS: lock. ARGV: owner, ttl ms. Reply: {1} if extended, {0} if this owner does not hold it. */
-    private static final LuaScript REFRESH = new LuaScript("""
-            local current = redis.call('GET', KEYS[1])
-            if current and string.sub(current, string.find(current, ':', 1, true) + 1) == ARGV[1] then
-              redis.call('PEXPIRE', KEYS[1], ARGV[2])
-              return {1}
-            end
-            return {0}
-            """);
-
     /**
-     * KEYS: locks. ARGV: owner and ttl ms of each lock in turn. Reply: 1 or 0 per lock, as
-     * {@link #REFRESH}. The locks lie in different hash slots: fine on one server, which is all
+     * KEYS: locks. ARGV: owner and ttl ms of each lock in turn. Reply per lock: 1 if extended, 0
+     * if that owner does not hold it. A single refresh is a batch of one. The locks lie in different hash slots: fine on one server, which is all
      * this store runs on; Redis Cluster would refuse it.
      */
     private static final LuaScript REFRESH_MANY = new LuaScript("""
@@ -210,10 +200,6 @@ final class RedisNode implements AutoCloseable {
 
     CompletableFuture<NodeReply> acquire(String[] keys, String owner, long ttlMillis) {
         return ACQUIRE.run(redis(), keys, owner, Long.toString(ttlMillis)).thenApply(NodeReply::parse);
-    }
-
-    CompletableFuture<Boolean> refresh(String[] keys, String owner, long ttlMillis) {
-        return REFRESH.run(redis(), keys, owner, Long.toString(ttlMillis)).thenApply(RedisNode::isOne);
     }
 
     /** One script for many locks: one round trip; a held flag per lock, in order. */

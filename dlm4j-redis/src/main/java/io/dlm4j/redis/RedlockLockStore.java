@@ -137,27 +137,16 @@ final class RedlockLockStore implements LockStore {
         return Acquisition.heldBy(new StoredHold(owner, token, Duration.ofMillis(Math.max(0, soonest))));
     }
 
+    /** A batch of one: the decision (extended, lost or undecided) lives once, in {@link #refreshAll}. */
     @Override
     public Optional<Duration> refresh(String key, String owner, Duration ttl) {
-        String[] lock = keys.of(key);
-        long start = System.nanoTime();
-        List<Reply<Boolean>> replies = ask(nodes, node -> node.refresh(lock, owner, millis(ttl)), nodeTimeout(ttl));
-        long extended = replies.stream().filter(r -> Boolean.TRUE.equals(r.value())).count();
-        long refused = replies.stream().filter(r -> Boolean.FALSE.equals(r.value())).count();
-        Duration validity = validity(ttl, start);
-        if (extended >= quorum && !validity.isNegative() && !validity.isZero()) {
-            return Optional.of(validity);
-        }
-        if (refused > nodes.size() - quorum) {
-            return Optional.empty(); // a majority says the hold is not ours: it is lost
-        }
-        throw noQuorum(replies); // undecided: the engine retries until the hold would have expired
+        return refreshAll(List.of(new HoldToRefresh(key, owner, ttl))).get(0);
     }
 
     /**
-     * One many-locks script per master, in parallel; each hold is decided as {@link #refresh}
-     * decides it. If a hold is undecided (neither a majority extended nor a majority refused), the
-     * whole batch fails and the engine retries it, as it does a failed single refresh.
+     * One many-locks script per master, in parallel. A hold is extended if a majority extended it
+     * within its validity time, and lost if a majority refused it. If a hold is undecided (neither),
+     * the whole batch fails and the engine retries it until the hold would have expired.
      */
     @Override
     public List<Optional<Duration>> refreshAll(List<HoldToRefresh> holds) {
@@ -175,7 +164,7 @@ final class RedlockLockStore implements LockStore {
             if (extended >= quorum && !validity.isNegative() && !validity.isZero()) {
                 results.add(Optional.of(validity));
             } else if (refused > nodes.size() - quorum) {
-                results.add(Optional.empty());
+                results.add(Optional.empty()); // a majority says the hold is not ours: it is lost
             } else {
                 throw noQuorum(replies);
             }
