@@ -5,6 +5,8 @@ import java.net.UnknownHostException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.Executor;
 
 /**
  * The defaults and settings of a {@link Dlm}. Immutable; made with {@link #builder()}.
@@ -21,6 +23,7 @@ public final class DlmOptions {
     private final boolean autoRefresh;
     private final Clock clock;
     private final Duration operationTimeout;
+    private final Executor callbackExecutor;
 
     private DlmOptions(Builder b) {
         this.defaultOwner = b.defaultOwner != null ? b.defaultOwner : hostName();
@@ -29,6 +32,7 @@ public final class DlmOptions {
         this.autoRefresh = b.autoRefresh;
         this.clock = b.clock;
         this.operationTimeout = b.operationTimeout;
+        this.callbackExecutor = b.callbackExecutor;
     }
 
     public static DlmOptions defaults() {
@@ -47,7 +51,8 @@ public final class DlmOptions {
                 .waitingInterval(waitingInterval)
                 .autoRefresh(autoRefresh)
                 .clock(clock)
-                .operationTimeout(operationTimeout);
+                .operationTimeout(operationTimeout)
+                .callbackExecutor(callbackExecutor);
     }
 
     /** Owner of mutexes made without one; by default the host name. */
@@ -80,6 +85,14 @@ public final class DlmOptions {
         return operationTimeout;
     }
 
+    /**
+     * Where {@link Lease#onLost(Runnable)} callbacks run; empty (the default) for a thread of the
+     * Dlm's own, named {@code dlm4j-callbacks-N}, that runs them one at a time.
+     */
+    public Optional<Executor> callbackExecutor() {
+        return Optional.ofNullable(callbackExecutor);
+    }
+
     @Override
     public String toString() {
         return "DlmOptions{defaultOwner=" + defaultOwner + ", defaultTtl=" + defaultTtl
@@ -107,6 +120,7 @@ public final class DlmOptions {
         private boolean autoRefresh;
         private Clock clock = Clock.systemUTC();
         private Duration operationTimeout = DEFAULT_OPERATION_TIMEOUT;
+        private Executor callbackExecutor;
 
         private Builder() {
         }
@@ -138,6 +152,18 @@ public final class DlmOptions {
 
         public Builder operationTimeout(Duration timeout) {
             this.operationTimeout = Arguments.positive(timeout, "operationTimeout");
+            return this;
+        }
+
+        /**
+         * Runs {@link Lease#onLost(Runnable)} callbacks on {@code executor} (as Caffeine's
+         * {@code executor(Executor)}), never on the thread that refreshes leases, so that a slow
+         * callback cannot delay the refreshes of other leases. {@code null} restores the default:
+         * a thread of the Dlm's own. A callback the executor rejects runs on the thread that found
+         * the loss, and the rejection is logged. The Dlm never shuts down an executor passed here.
+         */
+        public Builder callbackExecutor(Executor executor) {
+            this.callbackExecutor = executor;
             return this;
         }
 

@@ -10,9 +10,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.PriorityQueue;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -24,6 +21,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>A lease is due a third of its ttl after its last refresh. When a round runs it also takes
  * every lease due within half its period from now: refreshing early is safe, and it pulls leases
  * taken at scattered times into one cohort per period that fills whole batches.
+ *
+ * <p>No lease lock is held across the store call: a release or a close of a lease in the batch
+ * goes ahead at once, and the batch's answer is applied only to leases still active. A lease whose
+ * refreshes keep failing is marked lost by its own expiry timer, not here.
  */
 final class LeaseRefresher {
 
@@ -34,7 +35,7 @@ final class LeaseRefresher {
     private final PriorityQueue<Due> queue = new PriorityQueue<>(
             Comparator.comparingLong(Due::atNanos).thenComparingLong(Due::sequence));
     private final AtomicLong sequence = new AtomicLong();
-    private ScheduledFuture<?> nextRound;
+    private Scheduler.Scheduled nextRound; // guarded by lock; null when none is armed
     private long nextRoundAtNanos;
 
     LeaseRefresher(StoreBackedDlm dlm) {
@@ -43,7 +44,7 @@ final class LeaseRefresher {
 
     /** Schedules the lease's next refresh, a period from now. */
     void schedule(StoreLease lease) {
-        schedule(lease, System.nanoTime() + lease.refreshPeriod().toNanos());
+        schedule(lease, dlm.ticker().read() + lease.refreshPeriod().toNanos());
     }
 
     private void schedule(StoreLease lease, long atNanos) {
@@ -62,15 +63,12 @@ final class LeaseRefresher {
             return;
         }
         if (nextRound != null) {
-            nextRound.cancel(false);
+            nextRound.cancel();
         }
         nextRoundAtNanos = atNanos;
-        long delay = Math.max(0, atNanos - System.nanoTime());
-        try {
-            nextRound = dlm.scheduler().schedule(this::runRound, delay, TimeUnit.NANOSECONDS);
-        } catch (RejectedExecutionException e) {
-            nextRound = null; // the Dlm is closing and releases its leases: none is left to refresh
-        }
+        long delay = Math.max(0, atNanos - dlm.ticker().read());
+        // after the Dlm's close this arms nothing: the close released every lease
+        nextRound = dlm.scheduler().schedule(this::runRound, delay);
     }
 
     private void runRound() {
@@ -101,7 +99,7 @@ final class LeaseRefresher {
 
     /** Released and lost leases are dropped here, when they come up, rather than searched for on release. */
     private List<StoreLease> takeDue() {
-        long now = System.nanoTime();
+        long now = dlm.ticker().read();
         List<StoreLease> due = new ArrayList<>();
         lock.lock();
         try {
@@ -122,44 +120,32 @@ final class LeaseRefresher {
     }
 
     private void refreshBatch(List<StoreLease> batch) {
-        List<StoreLease> locked = new ArrayList<>(batch.size());
-        List<Runnable> callbacks = new ArrayList<>();
+        List<StoreLease> active = batch.stream().filter(StoreLease::isActive).toList();
+        if (active.isEmpty()) {
+            return;
+        }
+        List<HoldToRefresh> holds = active.stream().map(StoreLease::holdToRefresh).toList();
+        ValidityStart start = dlm.validityStart();
         try {
-            for (StoreLease lease : batch) {
-                if (lease.lockIfActive()) {
-                    locked.add(lease);
-                }
+            List<Optional<Duration>> results = dlm.backend().call(describe(holds), () -> dlm.store().refreshAll(holds));
+            if (results.size() != holds.size()) {
+                throw new IllegalStateException("the store answered " + results.size()
+                        + " results for " + holds.size() + " refreshes");
             }
-            if (locked.isEmpty()) {
-                return;
+            for (int i = 0; i < active.size(); i++) {
+                dlm.refreshed(active.get(i), start, results.get(i));
             }
-            List<HoldToRefresh> holds = locked.stream().map(StoreLease::holdToRefresh).toList();
-            ValidityStart start = ValidityStart.now(dlm.options().clock());
-            List<Optional<Duration>> results;
-            try {
-                results = dlm.backend().call(describe(holds), () -> dlm.store().refreshAll(holds));
-                if (results.size() != holds.size()) {
-                    throw new IllegalStateException("the store answered " + results.size()
-                            + " results for " + holds.size() + " refreshes");
-                }
-            } catch (RuntimeException e) {
-                LOG.warn("{} failed; retrying in a period", describe(holds), e);
-                for (StoreLease lease : locked) {
-                    callbacks.addAll(lease.applyFailedRefresh(e));
-                }
-                return;
+        } catch (RuntimeException e) {
+            if (dlm.isClosed()) {
+                return; // the close releases these leases
             }
-            for (int i = 0; i < locked.size(); i++) {
-                callbacks.addAll(locked.get(i).applyRefresh(start, results.get(i)));
-            }
+            LOG.warn("{} failed; retrying in a period", describe(holds), e);
         } finally {
-            for (StoreLease lease : locked) {
-                lease.unlock();
+            for (StoreLease lease : active) {
                 if (lease.isAutoRefreshed()) {
                     schedule(lease);
                 }
             }
-            callbacks.forEach(StoreLease::runCallback);
         }
     }
 

@@ -6,6 +6,9 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A Dlm's waiters grouped by key, with one store subscription per key while anyone waits on it.
@@ -18,6 +21,8 @@ import java.util.Map;
  * any other way.
  */
 final class ReleaseNotices {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ReleaseNotices.class);
 
     private final StoreBackedDlm dlm;
     private final Map<String, KeyWaiters> byKey = new HashMap<>(); // guarded by itself
@@ -54,7 +59,13 @@ final class ReleaseNotices {
             }
         }
         if (last) {
-            waiters.unsubscribe();
+            try {
+                waiters.unsubscribe();
+            } catch (RuntimeException e) {
+                if (!dlm.isClosed()) { // a closing Dlm's store ends its subscriptions itself
+                    LOG.warn("{}: leaving the release notices of '{}' failed", dlm.store().describe(), waiters.key, e);
+                }
+            }
         } else if (signal.hasUnusedWake()) {
             waiters.wakeOne();
         }
@@ -63,7 +74,10 @@ final class ReleaseNotices {
     private final class KeyWaiters {
         private final String key;
         private final Deque<WakeSignal> line = new ArrayDeque<>(); // guarded by byKey
-        private Subscription subscription; // guarded by this
+        // a j.u.c lock, not a monitor: subscribing waits for the server, and a virtual thread
+        // waiting under a monitor pins its carrier
+        private final ReentrantLock subscribing = new ReentrantLock();
+        private Subscription subscription; // guarded by subscribing
 
         KeyWaiters(String key) {
             this.key = key;
@@ -79,17 +93,28 @@ final class ReleaseNotices {
             return line.isEmpty();
         }
 
-        synchronized void subscribeOnce() {
-            if (subscription == null) {
-                subscription = dlm.backend().call("subscription to '" + key + "'",
-                        () -> dlm.store().onRelease(key, this::wakeOne));
+        void subscribeOnce() {
+            subscribing.lock();
+            try {
+                if (subscription == null) {
+                    subscription = dlm.backend().call("subscription to '" + key + "'",
+                            () -> dlm.store().onRelease(key, this::wakeOne));
+                }
+            } finally {
+                subscribing.unlock();
             }
         }
 
-        synchronized void unsubscribe() {
-            if (subscription != null) {
-                subscription.close();
-                subscription = null;
+        void unsubscribe() {
+            subscribing.lock();
+            try {
+                if (subscription != null) {
+                    Subscription ending = subscription;
+                    subscription = null;
+                    ending.close();
+                }
+            } finally {
+                subscribing.unlock();
             }
         }
 

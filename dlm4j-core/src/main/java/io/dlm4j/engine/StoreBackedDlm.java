@@ -5,17 +5,21 @@ import io.dlm4j.DlmOptions;
 import io.dlm4j.Mutex;
 import io.dlm4j.MutexOptions;
 import io.dlm4j.spi.LockStore;
+import io.dlm4j.spi.StoredHold;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
-import java.util.List;
-import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -23,34 +27,52 @@ import java.util.concurrent.atomic.AtomicInteger;
  * atomic store operations) into mutexes and leases with waiting, refreshing and callbacks.
  *
  * <p>Backends build it in their factories: {@code new StoreBackedDlm(new MongoLockStore(...), options)}.
- * Closing it releases the leases still held, stops its scheduler and closes the store.
+ *
+ * <p>Threads: refresh rounds, expiry timers and housekeeping run on one scheduler thread per Dlm;
+ * {@code onLost} callbacks run on {@link DlmOptions#callbackExecutor()} (by default a thread of
+ * the Dlm's own), never on the scheduler, so a slow callback delays no refresh.
+ *
+ * <p>Closing: {@link #close()} refuses new calls, wakes the waiters, lets the calls in progress end
+ * (each within the operation timeout; they end with {@link IllegalStateException}), then releases
+ * each hold still held, stops its threads and closes the store.
  */
 public final class StoreBackedDlm implements Dlm {
 
-    private static final AtomicInteger SCHEDULER_NUMBER = new AtomicInteger();
+    private static final Logger LOG = LoggerFactory.getLogger(StoreBackedDlm.class);
+    private static final AtomicInteger CALLBACK_THREADS = new AtomicInteger();
 
     private final LockStore store;
     private final DlmOptions options;
+    private final Ticker ticker;
+    private final Scheduler scheduler;
+    private final Executor callbacks;
+    private final ExecutorService ownCallbackThread; // null when the user gave an executor
+    private final CallGate gate = new CallGate();
     private final BackendCalls backend;
-    private final ScheduledExecutorService scheduler;
     private final LeaseRefresher refresher;
     private final ReleaseNotices releaseNotices = new ReleaseNotices(this);
-    private final Map<HolderId, Set<StoreLease>> liveLeases = new ConcurrentHashMap<>();
+    private final Holders holders = new Holders();
     private final Set<WakeSignal> waiters = ConcurrentHashMap.newKeySet();
-    private final AtomicBoolean closed = new AtomicBoolean();
 
     public StoreBackedDlm(LockStore store, DlmOptions options) {
+        this(store, options, Ticker.SYSTEM, new ExecutorScheduler());
+    }
+
+    /** For tests: a Dlm on a ticker and a scheduler that the test drives. */
+    StoreBackedDlm(LockStore store, DlmOptions options, Ticker ticker, Scheduler scheduler) {
         this.store = Objects.requireNonNull(store, "store must not be null");
         this.options = Objects.requireNonNull(options, "options must not be null");
-        this.backend = new BackendCalls(store);
-        this.scheduler = newScheduler();
+        this.ticker = ticker;
+        this.scheduler = scheduler;
+        this.backend = new BackendCalls(store, gate);
         this.refresher = new LeaseRefresher(this);
+        Optional<Executor> given = options.callbackExecutor();
+        this.ownCallbackThread = given.isPresent() ? null : newCallbackThread();
+        this.callbacks = given.orElse(ownCallbackThread);
         Duration housekeeping = store.housekeepingInterval();
         if (!housekeeping.isZero()) {
-            long nanos = housekeeping.toNanos();
-            scheduler.scheduleWithFixedDelay(
-                    () -> backend.logFailure("housekeeping", store::housekeeping),
-                    nanos, nanos, TimeUnit.NANOSECONDS);
+            scheduler.scheduleRepeating(() -> backend.logFailure("housekeeping", store::housekeeping),
+                    housekeeping.toNanos());
         }
     }
 
@@ -78,27 +100,33 @@ public final class StoreBackedDlm implements Dlm {
 
     @Override
     public Duration ping() {
-        ensureOpen();
         return backend.call("ping", store::ping);
     }
 
     @Override
     public void close() {
-        if (!closed.compareAndSet(false, true)) {
+        if (!gate.close()) {
             return;
         }
         waiters.forEach(WakeSignal::wake); // their next step finds the Dlm closed
+        // each call in progress makes at most two store calls (an acquire and its undo)
+        if (!gate.awaitIdle(2 * options.operationTimeout().toNanos() + TimeUnit.SECONDS.toNanos(1))) {
+            LOG.warn("{}: closing while calls are still in progress", store.describe());
+        }
         RuntimeException failure = null;
         try {
-            for (StoreLease lease : liveLeasesSnapshot()) {
+            for (StoreLease lease : holders.oneLeasePerHolder()) {
                 try {
-                    lease.close();
+                    releaseWhileClosing(lease);
                 } catch (RuntimeException e) {
                     failure = collect(failure, e);
                 }
             }
         } finally {
-            scheduler.shutdownNow();
+            scheduler.shutdown();
+            if (ownCallbackThread != null) {
+                ownCallbackThread.shutdown(); // callbacks of losses found before the close still run
+            }
             try {
                 store.close();
             } catch (RuntimeException e) {
@@ -127,8 +155,16 @@ public final class StoreBackedDlm implements Dlm {
         return backend;
     }
 
-    ScheduledExecutorService scheduler() {
+    Ticker ticker() {
+        return ticker;
+    }
+
+    Scheduler scheduler() {
         return scheduler;
+    }
+
+    Holders holders() {
+        return holders;
     }
 
     LeaseRefresher refresher() {
@@ -140,13 +176,17 @@ public final class StoreBackedDlm implements Dlm {
     }
 
     boolean isClosed() {
-        return closed.get();
+        return gate.isClosed();
     }
 
     void ensureOpen() {
-        if (closed.get()) {
-            throw new IllegalStateException("this Dlm is closed (" + store.describe() + ")");
+        if (gate.isClosed()) {
+            throw CallGate.closedException(store.describe());
         }
+    }
+
+    ValidityStart validityStart() {
+        return new ValidityStart(options.clock().instant(), ticker.read());
     }
 
     /** A signal for one waiter, woken also when this Dlm closes. */
@@ -154,34 +194,91 @@ public final class StoreBackedDlm implements Dlm {
         return new WakeSignal(waiters);
     }
 
-    void register(StoreLease lease) {
-        liveLeases.compute(new HolderId(lease.key(), lease.owner()), (id, leases) -> {
-            Set<StoreLease> set = leases != null ? leases : ConcurrentHashMap.newKeySet();
-            set.add(lease);
-            return set;
-        });
-        if (closed.get()) {
-            // close() may have taken its copy before this lease was added: release it here
-            lease.close();
+    /**
+     * A new lease on {@code hold}, which the store just granted or extended. Every other lease of
+     * the holder reports the store's expiry from now on; one with another token belonged to a
+     * hold that has ended, and is lost.
+     */
+    StoreLease admit(StoreMutex mutex, StoredHold hold, ValidityStart start) {
+        for (StoreLease sibling : holders.leasesOf(mutex.key(), mutex.owner())) {
+            if (sibling.fencingToken() == hold.fencingToken()) {
+                sibling.extend(start, hold.remaining());
+            } else {
+                sibling.markLost("the owner holds the lock again with token " + hold.fencingToken());
+            }
+        }
+        StoreLease lease = new StoreLease(this, mutex, hold.fencingToken(), start, hold.remaining());
+        lease.start();
+        return lease;
+    }
+
+    /** A refresh of {@code lease} answered: the hold lasts that long, for every lease of it; or it is gone. */
+    void refreshed(StoreLease lease, ValidityStart start, Optional<Duration> validity) {
+        for (StoreLease sibling : holders.leasesOf(lease.key(), lease.owner())) {
+            if (sibling != lease && sibling.fencingToken() == lease.fencingToken()) {
+                apply(sibling, start, validity);
+            }
+        }
+        apply(lease, start, validity);
+    }
+
+    private static void apply(StoreLease lease, ValidityStart start, Optional<Duration> validity) {
+        if (validity.isPresent()) {
+            lease.extend(start, validity.get());
+        } else {
+            lease.markLost("a refresh found the lock no longer held by its owner");
         }
     }
 
-    void unregister(StoreLease lease) {
-        liveLeases.computeIfPresent(new HolderId(lease.key(), lease.owner()), (id, leases) -> {
-            leases.remove(lease);
-            return leases.isEmpty() ? null : leases;
-        });
+    /** {@link io.dlm4j.Mutex#unlock()}: ends every lease of the holder in this Dlm, then the hold. */
+    void release(String key, String owner) {
+        backend.enter();
+        try (Holders.Section serial = holders.enter(key, owner)) {
+            endLeases(key, owner);
+            backend.inside("release of '" + key + "'", () -> store.release(key, owner));
+        } finally {
+            backend.exit();
+        }
     }
 
-    boolean holdsLiveLease(String key, String owner) {
-        return liveLeases.containsKey(new HolderId(key, owner));
+    /** {@link io.dlm4j.Lease#close()}: as {@link #release(String, String)}; on a closed Dlm, only the lease ends. */
+    void release(StoreLease lease) {
+        if (gate.isClosed()) {
+            lease.markReleased();
+            return;
+        }
+        try {
+            release(lease.key(), lease.owner());
+        } catch (IllegalStateException e) {
+            if (!gate.isClosed()) {
+                throw e;
+            }
+            lease.markReleased(); // closed meanwhile: the close releases the hold
+        }
     }
 
-    private List<StoreLease> liveLeasesSnapshot() {
-        return liveLeases.values().stream().flatMap(Set::stream).toList();
+    /** Ends the hold of {@code lease}'s holder from within a closing Dlm (or a call it waits for). */
+    void releaseWhileClosing(StoreLease lease) {
+        endLeases(lease.key(), lease.owner());
+        lease.markReleased();
+        backend.whileClosing("release of '" + lease.key() + "'", () -> store.release(lease.key(), lease.owner()));
     }
 
-    private record HolderId(String key, String owner) {
+    private void endLeases(String key, String owner) {
+        for (StoreLease sibling : holders.leasesOf(key, owner)) {
+            sibling.markReleased();
+        }
+    }
+
+    /** Runs an onLost callback on the callback executor; on the calling thread if it refuses. */
+    void runCallback(Runnable callback) {
+        try {
+            callbacks.execute(() -> StoreLease.runCallback(callback));
+        } catch (RejectedExecutionException e) {
+            LOG.warn("the callback executor refused an onLost callback; running it on {}",
+                    Thread.currentThread().getName(), e);
+            StoreLease.runCallback(callback);
+        }
     }
 
     private static RuntimeException collect(RuntimeException first, RuntimeException next) {
@@ -192,15 +289,15 @@ public final class StoreBackedDlm implements Dlm {
         return first;
     }
 
-    private static ScheduledExecutorService newScheduler() {
-        String name = "dlm4j-scheduler-" + SCHEDULER_NUMBER.incrementAndGet();
-        ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, runnable -> {
-            Thread thread = new Thread(runnable, name);
-            thread.setDaemon(true);
-            return thread;
-        });
-        executor.setRemoveOnCancelPolicy(true);
-        executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+    private static ExecutorService newCallbackThread() {
+        String name = "dlm4j-callbacks-" + CALLBACK_THREADS.incrementAndGet();
+        ThreadPoolExecutor executor = new ThreadPoolExecutor(1, 1, 10, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), runnable -> {
+                    Thread thread = new Thread(runnable, name);
+                    thread.setDaemon(true);
+                    return thread;
+                });
+        executor.allowCoreThreadTimeOut(true); // no thread while nothing is lost
         return executor;
     }
 }

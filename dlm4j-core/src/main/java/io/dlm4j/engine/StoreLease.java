@@ -14,12 +14,16 @@ import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * One hold. Its state moves once, from active to released or to lost; refreshes and the release
- * run under one lock, so that a released lease is never refreshed again.
+ * One lease of a hold. Its state moves once, from active to released or to lost, under its lock;
+ * store calls are never made under that lock, so a slow backend never holds up a release.
  *
  * <p>Validity is kept twice: {@link #expiresAt()} on the Dlm's clock, for people to read, and a
- * deadline on the monotonic clock, which decides {@link #isValid()}: a wall clock set back must
- * not make an expired hold look valid.
+ * deadline on the engine's monotonic {@link Ticker}, which decides {@link #isValid()}: a wall
+ * clock set back must not make an expired hold look valid.
+ *
+ * <p>An expiry timer runs at the local deadline: it marks an auto-refreshed lease lost there (its
+ * refreshes failed: waiting for the end of a late refresh round would report the loss late), and
+ * makes the Dlm forget any other lease that expired without being closed.
  */
 final class StoreLease implements Lease {
 
@@ -31,17 +35,20 @@ final class StoreLease implements Lease {
     private final StoreMutex mutex;
     private final long fencingToken;
     private final ReentrantLock lock = new ReentrantLock();
-    private final List<Runnable> lostCallbacks = new ArrayList<>();
+    private final List<Runnable> lostCallbacks = new ArrayList<>(); // guarded by lock
     private volatile Instant expiresAt;
     private volatile long validUntilNanos;
     private volatile State state = State.ACTIVE;
     private volatile boolean autoRefresh;
+    private Scheduler.Scheduled expiryTimer = Scheduler.Scheduled.NONE; // guarded by lock
+    private boolean remembered; // guarded by lock: listed in the Dlm's holders
 
     StoreLease(StoreBackedDlm dlm, StoreMutex mutex, long fencingToken, ValidityStart start, Duration validity) {
         this.dlm = dlm;
         this.mutex = mutex;
         this.fencingToken = fencingToken;
-        extend(start, validity);
+        this.autoRefresh = mutex.autoRefresh();
+        setValidity(start, validity);
     }
 
     @Override
@@ -71,24 +78,23 @@ final class StoreLease implements Lease {
 
     @Override
     public boolean refresh() {
-        if (!lockIfActive()) {
+        if (state != State.ACTIVE) {
             return false;
         }
-        List<Runnable> callbacks;
-        boolean held;
-        try {
-            ValidityStart start = ValidityStart.now(dlm.options().clock());
-            Optional<Duration> validity = dlm.backend().call("refresh of '" + key() + "'",
-                    () -> dlm.store().refresh(key(), owner(), mutex.ttl()));
-            held = validity.isPresent();
-            callbacks = applyRefresh(start, validity);
-        } finally {
-            lock.unlock();
-        }
-        callbacks.forEach(StoreLease::runCallback);
-        return held;
+        ValidityStart start = dlm.validityStart();
+        Optional<Duration> validity = dlm.backend().call("refresh of '" + key() + "'",
+                () -> dlm.store().refresh(key(), owner(), mutex.ttl()));
+        dlm.refreshed(this, start, validity);
+        return validity.isPresent() && state == State.ACTIVE;
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>A loss found later runs the callback on the Dlm's callback executor
+     * ({@link io.dlm4j.DlmOptions#callbackExecutor()}); a lease already lost runs it at once on
+     * the calling thread.
+     */
     @Override
     public void onLost(Runnable callback) {
         Objects.requireNonNull(callback, "callback must not be null");
@@ -107,14 +113,18 @@ final class StoreLease implements Lease {
         }
     }
 
+    /**
+     * Ends the hold: this lease and every other lease of its key and owner in this Dlm. On a
+     * closed Dlm it only ends this lease (the close released the hold).
+     */
     @Override
     public void close() {
-        if (markReleased()) {
-            dlm.backend().call("release of '" + key() + "'", () -> dlm.store().release(key(), owner()));
+        if (state == State.ACTIVE) {
+            dlm.release(this);
         }
     }
 
-    /** Ends this lease without touching the store; true if it was active. */
+    /** Ends this lease without touching the store; true if it was active. No callback runs. */
     boolean markReleased() {
         lock.lock();
         try {
@@ -123,18 +133,68 @@ final class StoreLease implements Lease {
             }
             state = State.RELEASED;
             lostCallbacks.clear();
+            endLocked();
         } finally {
             lock.unlock();
         }
-        forget();
         return true;
     }
 
-    void startAutoRefresh() {
-        autoRefresh = true;
-        if (state == State.ACTIVE) {
+    /**
+     * Marks this lease lost, if it is active, and hands its callbacks to the Dlm's callback
+     * executor.
+     */
+    void markLost(String why) {
+        List<Runnable> callbacks;
+        lock.lock();
+        try {
+            if (state != State.ACTIVE) {
+                return;
+            }
+            state = State.LOST;
+            callbacks = List.copyOf(lostCallbacks);
+            lostCallbacks.clear();
+            endLocked();
+        } finally {
+            lock.unlock();
+        }
+        LOG.debug("lease of '{}' for '{}' (token {}) lost: {}", key(), owner(), fencingToken, why);
+        callbacks.forEach(dlm::runCallback);
+    }
+
+    /** The store says the hold lasts {@code validity} from {@code start}: this lease says so too. */
+    void extend(ValidityStart start, Duration validity) {
+        lock.lock();
+        try {
+            if (state != State.ACTIVE) {
+                return;
+            }
+            setValidity(start, validity);
+            if (!remembered) {
+                remember(); // it had expired and was forgotten; a refresh brought it back
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Lists this new lease in the Dlm and starts its expiry timer. */
+    void start() {
+        lock.lock();
+        try {
+            if (state == State.ACTIVE) {
+                remember();
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (autoRefresh) {
             dlm.refresher().schedule(this);
         }
+    }
+
+    boolean isActive() {
+        return state == State.ACTIVE;
     }
 
     boolean isAutoRefreshed() {
@@ -149,65 +209,64 @@ final class StoreLease implements Lease {
         return new HoldToRefresh(key(), owner(), mutex.ttl());
     }
 
-    /**
-     * Takes this lease's lock if it is still active, so that a batch refresh and a release can't
-     * interleave; the caller unlocks with {@link #unlock()}.
-     */
-    boolean lockIfActive() {
+    /** With the lock held. */
+    private void remember() {
+        remembered = true;
+        dlm.holders().add(this);
+        armExpiryTimer();
+    }
+
+    /** With the lock held. */
+    private void armExpiryTimer() {
+        expiryTimer.cancel();
+        long delay = validUntilNanos - dlm.ticker().read();
+        expiryTimer = dlm.scheduler().schedule(this::onExpiryTimer, delay);
+    }
+
+    private void onExpiryTimer() {
+        boolean lost = false;
         lock.lock();
-        if (state == State.ACTIVE) {
-            return true;
+        try {
+            if (state != State.ACTIVE) {
+                return;
+            }
+            if (!isPastExpiry()) {
+                armExpiryTimer(); // extended since the timer was set
+                return;
+            }
+            if (autoRefresh) {
+                lost = true;
+            } else {
+                // expired without being closed: nothing refers to it but the user's reference
+                remembered = false;
+                dlm.holders().remove(this);
+            }
+        } finally {
+            lock.unlock();
         }
-        lock.unlock();
-        return false;
-    }
-
-    void unlock() {
-        lock.unlock();
-    }
-
-    /** With the lock held: records a refresh's outcome; returns the lost callbacks to run once unlocked. */
-    List<Runnable> applyRefresh(ValidityStart start, Optional<Duration> validity) {
-        if (validity.isPresent()) {
-            extend(start, validity.get());
-            return List.of();
+        if (lost) {
+            LOG.warn("lease of '{}' for '{}' expired before a refresh confirmed it", key(), owner());
+            markLost("expired while auto-refreshing");
         }
-        return markLost();
     }
 
-    /**
-     * With the lock held: a background refresh failed and will be retried; the hold counts as lost
-     * only once it has expired.
-     */
-    List<Runnable> applyFailedRefresh(RuntimeException failure) {
-        if (isPastExpiry()) {
-            LOG.warn("lease of '{}' for '{}' expired while its refreshes failed", key(), owner(), failure);
-            return markLost();
+    /** With the lock held: the lease has ended; the Dlm forgets it. */
+    private void endLocked() {
+        expiryTimer.cancel();
+        expiryTimer = Scheduler.Scheduled.NONE;
+        if (remembered) {
+            remembered = false;
+            dlm.holders().remove(this);
         }
-        return List.of();
     }
 
-    private void extend(ValidityStart start, Duration validity) {
+    private void setValidity(ValidityStart start, Duration validity) {
         expiresAt = start.instant().plus(validity);
         validUntilNanos = start.nanos() + saturatedNanos(validity);
     }
 
     private boolean isPastExpiry() {
-        return System.nanoTime() - validUntilNanos >= 0;
-    }
-
-    /** Called with the lock held and the state active; returns the callbacks to run once unlocked. */
-    private List<Runnable> markLost() {
-        state = State.LOST;
-        List<Runnable> callbacks = List.copyOf(lostCallbacks);
-        lostCallbacks.clear();
-        forget();
-        return callbacks;
-    }
-
-    private void forget() {
-        mutex.forget(this);
-        dlm.unregister(this);
+        return dlm.ticker().read() - validUntilNanos >= 0;
     }
 
     static void runCallback(Runnable callback) {

@@ -5,20 +5,22 @@ import io.dlm4j.LockInfo;
 import io.dlm4j.LockTimeoutException;
 import io.dlm4j.Mutex;
 import io.dlm4j.spi.Acquisition;
+import io.dlm4j.spi.LockStore;
 import io.dlm4j.spi.StoredHold;
 import io.dlm4j.spi.Subscription;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 
-/** A {@link Mutex} on a {@link io.dlm4j.spi.LockStore}: the wait loop lives here. */
+/** A {@link Mutex} on a {@link io.dlm4j.spi.LockStore}: the wait loop and the acquire attempt live here. */
 final class StoreMutex implements Mutex {
+
+    private static final Logger LOG = LoggerFactory.getLogger(StoreMutex.class);
 
     /** Waking a little after the holder's expiry spares one futile try on a clock tick boundary. */
     private static final long EXPIRY_MARGIN_NANOS = Duration.ofMillis(2).toNanos();
@@ -28,7 +30,6 @@ final class StoreMutex implements Mutex {
     private final String owner;
     private final Duration ttl;
     private final boolean autoRefresh;
-    private final Set<StoreLease> leases = ConcurrentHashMap.newKeySet();
 
     StoreMutex(StoreBackedDlm dlm, String key, String owner, Duration ttl, boolean autoRefresh) {
         this.dlm = dlm;
@@ -73,23 +74,20 @@ final class StoreMutex implements Mutex {
 
     @Override
     public Optional<Lease> tryLock() {
-        dlm.ensureOpen();
-        Attempt attempt = attempt();
-        return Optional.ofNullable(attempt.lease);
+        try {
+            return Optional.ofNullable(attempt(false).lease);
+        } catch (InterruptedException e) {
+            throw new AssertionError("an uninterruptible attempt was interrupted", e);
+        }
     }
 
     @Override
     public void unlock() {
-        dlm.ensureOpen();
-        for (StoreLease lease : List.copyOf(leases)) {
-            lease.markReleased();
-        }
-        dlm.backend().call("release of '" + key + "'", () -> dlm.store().release(key, owner));
+        dlm.release(key, owner);
     }
 
     @Override
     public Optional<LockInfo> holder() {
-        dlm.ensureOpen();
         Instant before = dlm.options().clock().instant();
         Optional<StoredHold> hold = dlm.backend().call("read of '" + key + "'", () -> dlm.store().read(key));
         return hold.map(h -> new LockInfo(key, h.owner(), h.fencingToken(), before.plus(h.remaining())));
@@ -100,16 +98,21 @@ final class StoreMutex implements Mutex {
         return "Mutex{key=" + key + ", owner=" + owner + ", ttl=" + ttl + ", autoRefresh=" + autoRefresh + '}';
     }
 
-    void forget(StoreLease lease) {
-        leases.remove(lease);
-    }
-
+    /** The whole wait is one call of the Dlm's: closing it wakes the wait and lets it leave before the store closes. */
     private Lease acquireWaiting(long maxWaitNanos) throws InterruptedException {
         if (Thread.interrupted()) {
             throw new InterruptedException("interrupted before waiting for '" + key + "'");
         }
-        dlm.ensureOpen();
-        long start = System.nanoTime();
+        dlm.backend().enter();
+        try {
+            return waitForLock(maxWaitNanos);
+        } finally {
+            dlm.backend().exit();
+        }
+    }
+
+    private Lease waitForLock(long maxWaitNanos) throws InterruptedException {
+        long start = dlm.ticker().read();
         Attempt attempt = attemptInterruptibly();
         if (attempt.lease != null || maxWaitNanos == 0) {
             return acquiredOrTimedOut(attempt, maxWaitNanos);
@@ -121,7 +124,7 @@ final class StoreMutex implements Mutex {
             while (true) {
                 dlm.ensureOpen(); // a Dlm closed under a waiter ends the wait
                 attempt = attemptInterruptibly();
-                long left = maxWaitNanos - (System.nanoTime() - start);
+                long left = maxWaitNanos - (dlm.ticker().read() - start);
                 if (attempt.lease != null || left <= 0) {
                     return acquiredOrTimedOut(attempt, maxWaitNanos);
                 }
@@ -154,22 +157,14 @@ final class StoreMutex implements Mutex {
         if (Thread.interrupted()) {
             throw new InterruptedException("interrupted while waiting for '" + key + "'");
         }
-        boolean heldBefore = dlm.holdsLiveLease(key, owner);
         try {
-            return attempt();
+            return attempt(true);
         } catch (RuntimeException e) {
             if (dlm.isClosed()) {
-                // closing the Dlm closed the client under this try: that is the news, not the backend
-                throw new IllegalStateException("this Dlm was closed while '" + key + "' was being acquired", e);
+                throw e; // closing is the news; the interrupt flag, if any, stays set
             }
-            if (Thread.currentThread().isInterrupted()) {
-                // The client library gave up on the interrupt; the store may still have applied the
-                // acquire. Leave no hold behind, unless it was a hold this process already had.
-                if (!heldBefore) {
-                    dlm.backend().logFailure("release of '" + key + "' after an interrupt",
-                            () -> dlm.store().release(key, owner));
-                }
-                Thread.interrupted();
+            if (Thread.interrupted()) {
+                // the client library gave up on the interrupt; attempt() has undone what it could
                 InterruptedException interrupted = new InterruptedException("interrupted while acquiring '" + key + "'");
                 interrupted.initCause(e);
                 throw interrupted;
@@ -178,26 +173,66 @@ final class StoreMutex implements Mutex {
         }
     }
 
-    private Attempt attempt() {
-        ValidityStart start = ValidityStart.now(dlm.options().clock());
-        Acquisition acquisition = dlm.backend().call("acquire of '" + key + "'",
-                () -> dlm.store().acquire(key, owner, ttl));
-        if (!acquisition.isOurs()) {
-            return new Attempt(null, acquisition.hold());
+    /**
+     * One try, in the holder's serial section of this Dlm: no other acquire or release of this
+     * key and owner runs here meanwhile, so a failed try can tell whether the hold it may have
+     * created is shared by a lease of this Dlm.
+     */
+    private Attempt attempt(boolean interruptibly) throws InterruptedException {
+        dlm.backend().enter();
+        try (Holders.Section serial = dlm.holders().enter(key, owner, interruptibly)) {
+            String attemptId = AttemptIds.next();
+            ValidityStart start = dlm.validityStart();
+            Acquisition acquisition;
+            try {
+                acquisition = dlm.store().acquire(key, owner, ttl, attemptId);
+            } catch (RuntimeException e) {
+                undo(attemptId, e);
+                throw dlm.backend().translate("acquire of '" + key + "'", e);
+            }
+            if (!acquisition.isOurs()) {
+                return new Attempt(null, acquisition.hold());
+            }
+            StoredHold hold = acquisition.hold();
+            if (hold.fencingToken() <= 0) {
+                throw dlm.backend().translate("acquire of '" + key + "'", new IllegalStateException(
+                        "the store granted a hold without a fencing token (" + hold + ")"));
+            }
+            StoreLease lease = dlm.admit(this, hold, start);
+            if (dlm.isClosed()) {
+                // close() waits for this call before its sweep: end the hold here, not through a sweep that
+                // would hand the caller a lease already released
+                dlm.releaseWhileClosing(lease);
+                throw new IllegalStateException("this Dlm was closed while '" + key + "' was being acquired");
+            }
+            return new Attempt(lease, hold);
+        } finally {
+            dlm.backend().exit();
         }
-        StoredHold hold = acquisition.hold();
-        if (hold.fencingToken() <= 0) {
-            throw dlm.backend().translate("acquire of '" + key + "'", new IllegalStateException(
-                    "the store granted a hold without a fencing token (" + hold + ")"));
+    }
+
+    /**
+     * The acquire failed without a reply: the store may still have applied it. Undoes only what
+     * this attempt created, with the interrupt flag cleared (a client library refuses to wait on
+     * an interrupted thread) and set again afterwards.
+     */
+    private void undo(String attemptId, RuntimeException failure) {
+        boolean interrupted = Thread.interrupted();
+        try {
+            LockStore.Undo undone = dlm.store().undoAcquire(key, owner, attemptId);
+            if (undone == LockStore.Undo.UNSUPPORTED && interrupted && !dlm.holders().holdsLiveLease(key, owner)) {
+                // no mark to tell by: a lease of this Dlm on the hold means it existed before this attempt
+                dlm.store().release(key, owner);
+            }
+        } catch (RuntimeException e) {
+            failure.addSuppressed(e);
+            LOG.warn("{}: undoing the failed acquire of '{}' failed; a hold it made lasts until its ttl",
+                    dlm.store().describe(), key, e);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
-        // the store says how long the hold lasts: the ttl, less (Redlock's validity) or more (etcd's whole seconds)
-        StoreLease lease = new StoreLease(dlm, this, hold.fencingToken(), start, hold.remaining());
-        leases.add(lease);
-        dlm.register(lease);
-        if (autoRefresh) {
-            lease.startAutoRefresh();
-        }
-        return new Attempt(lease, hold);
     }
 
     private static long saturatedNanos(Duration duration) {

@@ -19,12 +19,22 @@ final class InMemoryLockStore implements LockStore {
 
     @Override
     public Acquisition acquire(String key, String owner, Duration ttl) {
-        return table.acquire(key, owner, ttl);
+        return table.acquire(key, owner, ttl, null);
+    }
+
+    @Override
+    public Acquisition acquire(String key, String owner, Duration ttl, String attempt) {
+        return table.acquire(key, owner, ttl, attempt);
+    }
+
+    @Override
+    public Undo undoAcquire(String key, String owner, String attempt) {
+        return table.undo(key, owner, attempt) ? Undo.RELEASED : Undo.NOTHING_TO_UNDO;
     }
 
     @Override
     public Optional<Duration> refresh(String key, String owner, Duration ttl) {
-        return table.refresh(key, owner, ttl) ? Optional.of(ttl) : Optional.empty();
+        return table.refresh(key, owner, ttl);
     }
 
     @Override

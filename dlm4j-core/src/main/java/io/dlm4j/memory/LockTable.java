@@ -20,9 +20,15 @@ final class LockTable {
 
     static final LockTable SHARED = new LockTable();
 
-    private record Hold(String owner, long token, long expiresAtNanos) {
+    /** {@code createdBy}: the attempt that created the hold, until the owner touches it again; null after. */
+    private record Hold(String owner, long token, long expiresAtNanos, String createdBy) {
         boolean liveAt(long now) {
             return expiresAtNanos - now > 0;
+        }
+
+        /** Touched again by its owner: the later of both expiries, and no attempt can undo it any more. */
+        Hold extendedTo(long candidateNanos) {
+            return new Hold(owner, token, candidateNanos - expiresAtNanos > 0 ? candidateNanos : expiresAtNanos, null);
         }
 
         StoredHold stored(long now) {
@@ -35,30 +41,45 @@ final class LockTable {
     private final Map<String, Long> lastTokens = new HashMap<>();
     private final Map<String, Set<Runnable>> releaseListeners = new ConcurrentHashMap<>();
 
-    synchronized Acquisition acquire(String key, String owner, Duration ttl) {
+    synchronized Acquisition acquire(String key, String owner, Duration ttl, String attempt) {
         long now = System.nanoTime();
         Hold current = holds.get(key);
         if (current != null && current.liveAt(now)) {
             if (!current.owner().equals(owner)) {
                 return Acquisition.heldBy(current.stored(now));
             }
-            Hold extended = new Hold(owner, current.token(), now + ttl.toNanos());
+            Hold extended = current.extendedTo(now + ttl.toNanos());
             holds.put(key, extended);
             return Acquisition.refreshed(extended.stored(now));
         }
         long token = lastTokens.merge(key, 1L, Long::sum);
-        Hold created = new Hold(owner, token, now + ttl.toNanos());
+        Hold created = new Hold(owner, token, now + ttl.toNanos(), attempt);
         holds.put(key, created);
         return Acquisition.acquired(created.stored(now));
     }
 
-    synchronized boolean refresh(String key, String owner, Duration ttl) {
+    /** How long the owner's hold now lasts; empty if the owner does not hold the lock. */
+    synchronized Optional<Duration> refresh(String key, String owner, Duration ttl) {
         long now = System.nanoTime();
         Hold current = holds.get(key);
         if (current == null || !current.liveAt(now) || !current.owner().equals(owner)) {
-            return false;
+            return Optional.empty();
         }
-        holds.put(key, new Hold(owner, current.token(), now + ttl.toNanos()));
+        Hold extended = current.extendedTo(now + ttl.toNanos());
+        holds.put(key, extended);
+        return Optional.of(extended.stored(now).remaining());
+    }
+
+    /** Ends the hold only if {@code attempt} created it and its owner has not touched it since. */
+    boolean undo(String key, String owner, String attempt) {
+        synchronized (this) {
+            Hold current = holds.get(key);
+            if (current == null || !current.owner().equals(owner) || !attempt.equals(current.createdBy())) {
+                return false;
+            }
+            holds.remove(key);
+        }
+        notifyReleased(key);
         return true;
     }
 

@@ -25,15 +25,50 @@ public interface LockStore extends AutoCloseable {
 
     /**
      * Takes the lock for {@code owner} if it is free or expired, refreshes it if {@code owner}
-     * already holds it, and otherwise reports the other holder.
+     * already holds it (keeping its token, and the later of its expiry and {@code ttl} from now),
+     * and otherwise reports the other holder. For the caller's own hold, {@link StoredHold#remaining()}
+     * is how long the hold is sure to last as the store now has it.
      */
     Acquisition acquire(String key, String owner, Duration ttl);
 
     /**
-     * Extends the hold to {@code ttl} from now, only if {@code owner} holds it.
+     * As {@link #acquire(String, String, Duration)}, and marks a hold that this call creates with
+     * {@code attempt} (unique to the call), so that {@link #undoAcquire} can later end that hold
+     * and no other. The engine calls this form. Stores that keep no mark leave the default; the
+     * engine then undoes an interrupted acquire with {@link #release} when no lease of its own
+     * holds the lock, which can end a hold that the same owner took in another process meanwhile.
+     */
+    default Acquisition acquire(String key, String owner, Duration ttl, String attempt) {
+        return acquire(key, owner, ttl);
+    }
+
+    /**
+     * Undoes an acquire whose reply the engine never had (it failed, timed out, or the caller was
+     * interrupted): ends the hold on {@code key} only if the acquire marked {@code attempt}
+     * created it and no acquire or refresh by the owner has touched it since. A hold that existed
+     * before that acquire is never ended.
+     */
+    default Undo undoAcquire(String key, String owner, String attempt) {
+        return Undo.UNSUPPORTED;
+    }
+
+    /** What {@link #undoAcquire} did. */
+    enum Undo {
+        /** The attempt had created the hold; it is ended. */
+        RELEASED,
+        /** The attempt created no hold that is still its own: nothing was changed. */
+        NOTHING_TO_UNDO,
+        /** This store keeps no marks of attempts. */
+        UNSUPPORTED
+    }
+
+    /**
+     * Extends the hold to {@code ttl} from now, only if {@code owner} holds it. A hold that already
+     * lasts longer keeps its expiry: a refresh never shortens a hold (another lease of the owner
+     * may count on it).
      *
-     * @return how long the hold is now sure to last (the ttl, or less where the store can only
-     *         promise less, as Redlock's validity time); empty if {@code owner} does not hold it
+     * @return how long the hold is now sure to last (at least the ttl, or less where the store can
+     *         only promise less, as Redlock's validity time); empty if {@code owner} does not hold it
      */
     Optional<Duration> refresh(String key, String owner, Duration ttl);
 
