@@ -10,6 +10,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.PriorityQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -22,7 +23,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * every lease due within half its period from now: refreshing early is safe, and it pulls leases
  * taken at scattered times into one cohort per period that fills whole batches.
  *
- * <p>No lease lock is held across the store call: a release or a close of a lease in the batch
+ * <p>Rounds run on the Dlm's refresh thread, not on its scheduler thread: a store call that hangs
+ * for the operation timeout must not hold up the expiry timers that mark leases lost on time.
+ * No lease lock is held across the store call: a release or a close of a lease in the batch
  * goes ahead at once, and the batch's answer is applied only to leases still active. A lease whose
  * refreshes keep failing is marked lost by its own expiry timer, not here.
  */
@@ -78,6 +81,14 @@ final class LeaseRefresher {
         } finally {
             lock.unlock();
         }
+        try {
+            dlm.refreshWorker().execute(this::refreshDue);
+        } catch (RejectedExecutionException e) {
+            // the Dlm is closing and releases its leases: none is left to refresh
+        }
+    }
+
+    private void refreshDue() {
         try {
             List<StoreLease> due = takeDue();
             int batchSize = Math.max(1, dlm.store().refreshBatchSize());

@@ -28,9 +28,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Backends build it in their factories: {@code new StoreBackedDlm(new MongoLockStore(...), options)}.
  *
- * <p>Threads: refresh rounds, expiry timers and housekeeping run on one scheduler thread per Dlm;
- * {@code onLost} callbacks run on {@link DlmOptions#callbackExecutor()} (by default a thread of
- * the Dlm's own), never on the scheduler, so a slow callback delays no refresh.
+ * <p>Threads: expiry timers, the timing of refresh rounds and housekeeping run on one scheduler
+ * thread per Dlm; the refresh rounds' store calls on a refresh thread of its own, so that a hung
+ * backend cannot delay the timer that marks a lease lost at its expiry; {@code onLost} callbacks
+ * run on {@link DlmOptions#callbackExecutor()} (by default a thread of the Dlm's own), never on
+ * either, so a slow callback delays no refresh.
  *
  * <p>Closing: {@link #close()} refuses new calls, wakes the waiters, lets the calls in progress end
  * (each within the operation timeout; they end with {@link IllegalStateException}), then releases
@@ -39,12 +41,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class StoreBackedDlm implements Dlm {
 
     private static final Logger LOG = LoggerFactory.getLogger(StoreBackedDlm.class);
-    private static final AtomicInteger CALLBACK_THREADS = new AtomicInteger();
+    private static final AtomicInteger THREAD_NUMBER = new AtomicInteger();
 
     private final LockStore store;
     private final DlmOptions options;
     private final Ticker ticker;
     private final Scheduler scheduler;
+    private final Executor refreshWorker;
+    private final ExecutorService ownRefreshThread; // null when a test gave the worker
     private final Executor callbacks;
     private final ExecutorService ownCallbackThread; // null when the user gave an executor
     private final CallGate gate = new CallGate();
@@ -55,19 +59,24 @@ public final class StoreBackedDlm implements Dlm {
     private final Set<WakeSignal> waiters = ConcurrentHashMap.newKeySet();
 
     public StoreBackedDlm(LockStore store, DlmOptions options) {
-        this(store, options, Ticker.SYSTEM, new ExecutorScheduler());
+        this(store, options, Ticker.SYSTEM, new ExecutorScheduler(), null);
     }
 
-    /** For tests: a Dlm on a ticker and a scheduler that the test drives. */
-    StoreBackedDlm(LockStore store, DlmOptions options, Ticker ticker, Scheduler scheduler) {
+    /**
+     * For tests: a Dlm on a ticker and a scheduler that the test drives, refreshing on
+     * {@code refreshWorker} (null: a thread of its own).
+     */
+    StoreBackedDlm(LockStore store, DlmOptions options, Ticker ticker, Scheduler scheduler, Executor refreshWorker) {
         this.store = Objects.requireNonNull(store, "store must not be null");
         this.options = Objects.requireNonNull(options, "options must not be null");
         this.ticker = ticker;
         this.scheduler = scheduler;
+        this.ownRefreshThread = refreshWorker != null ? null : newDaemonThread("dlm4j-refresh-");
+        this.refreshWorker = refreshWorker != null ? refreshWorker : ownRefreshThread;
         this.backend = new BackendCalls(store, gate);
         this.refresher = new LeaseRefresher(this);
         Optional<Executor> given = options.callbackExecutor();
-        this.ownCallbackThread = given.isPresent() ? null : newCallbackThread();
+        this.ownCallbackThread = given.isPresent() ? null : newDaemonThread("dlm4j-callbacks-");
         this.callbacks = given.orElse(ownCallbackThread);
         Duration housekeeping = store.housekeepingInterval();
         if (!housekeeping.isZero()) {
@@ -124,6 +133,9 @@ public final class StoreBackedDlm implements Dlm {
             }
         } finally {
             scheduler.shutdown();
+            if (ownRefreshThread != null) {
+                ownRefreshThread.shutdownNow();
+            }
             if (ownCallbackThread != null) {
                 ownCallbackThread.shutdown(); // callbacks of losses found before the close still run
             }
@@ -161,6 +173,10 @@ public final class StoreBackedDlm implements Dlm {
 
     Scheduler scheduler() {
         return scheduler;
+    }
+
+    Executor refreshWorker() {
+        return refreshWorker;
     }
 
     Holders holders() {
@@ -289,15 +305,16 @@ public final class StoreBackedDlm implements Dlm {
         return first;
     }
 
-    private static ExecutorService newCallbackThread() {
-        String name = "dlm4j-callbacks-" + CALLBACK_THREADS.incrementAndGet();
+    /** One thread, made when first needed and gone after 10 s idle. */
+    private static ExecutorService newDaemonThread(String prefix) {
+        String name = prefix + THREAD_NUMBER.incrementAndGet();
         ThreadPoolExecutor executor = new ThreadPoolExecutor(1, 1, 10, TimeUnit.SECONDS,
                 new LinkedBlockingQueue<>(), runnable -> {
                     Thread thread = new Thread(runnable, name);
                     thread.setDaemon(true);
                     return thread;
                 });
-        executor.allowCoreThreadTimeOut(true); // no thread while nothing is lost
+        executor.allowCoreThreadTimeOut(true); // no thread while idle
         return executor;
     }
 }

@@ -161,7 +161,10 @@ final class StoreMutex implements Mutex {
             return attempt(true);
         } catch (RuntimeException e) {
             if (dlm.isClosed()) {
-                throw e; // closing is the news; the interrupt flag, if any, stays set
+                // closing is the news, even if the failure was translated before the close began;
+                // the interrupt flag, if any, stays set
+                throw e instanceof IllegalStateException ? e
+                        : new IllegalStateException("this Dlm was closed while '" + key + "' was being acquired", e);
             }
             if (Thread.interrupted()) {
                 // the client library gave up on the interrupt; attempt() has undone what it could

@@ -1,0 +1,125 @@
+package io.dlm4j.engine;
+
+import io.dlm4j.Lease;
+import io.dlm4j.Mutex;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import static io.dlm4j.engine.EngineFixture.KEY;
+import static io.dlm4j.engine.EngineFixture.OTHER;
+import static io.dlm4j.engine.EngineFixture.OWNER;
+import static io.dlm4j.engine.EngineFixture.held;
+import static io.dlm4j.engine.EngineFixture.mutex;
+import static io.dlm4j.engine.ScriptedStore.applyThenWait;
+import static io.dlm4j.engine.ScriptedStore.waitThenApply;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Issue 11, defect 6: a Dlm closed while one of its calls is in progress ends that call with
+ * IllegalStateException, after letting it finish with the store, and never closes the store under it.
+ */
+class CloseRacesTest {
+
+    private static final Duration TTL = Duration.ofSeconds(10);
+
+    private final EngineFixture fixture = new EngineFixture();
+    private final ScriptedStore store = fixture.store;
+    private final CountDownLatch entered = new CountDownLatch(1);
+    private final CountDownLatch go = new CountDownLatch(1);
+
+    @AfterEach
+    void tearDown() throws InterruptedException {
+        fixture.close();
+    }
+
+    @Test
+    @DisplayName("closed while a waiter subscribes to release notices: the waiter gets IllegalStateException, the store closes after")
+    void closeWhileSubscribing() throws Exception {
+        held(mutex(fixture.dlm(), OTHER, TTL, false));
+        StoreBackedDlm dlm = fixture.dlm();
+        Mutex waiting = mutex(dlm, OWNER, TTL, false);
+        store.next("onRelease", waitThenApply(entered, go));
+        var waiter = fixture.inBackground("lock()", waiting::lock);
+        entered.await();
+        var closer = closeInBackground(dlm);
+
+        closer.awaitParked(); // waiting for the subscription in progress
+        assertThat(store.closed).as("store closed under a subscription in progress").isFalse();
+        go.countDown();
+        assertThat(waiter.failure()).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+        closer.get();
+        assertThat(store.closed).isTrue();
+        assertThat(store.calledWhileClosedOrClosedUnderACall).isFalse();
+    }
+
+    @Test
+    @DisplayName("closed while an acquire is in flight: the lock() gets IllegalStateException and the hold it got is released before the store closes")
+    void closeWhileAcquiring() throws Exception {
+        StoreBackedDlm dlm = fixture.dlm();
+        Mutex mutex = mutex(dlm, OWNER, TTL, false);
+        store.next("acquire", applyThenWait(entered, go));
+        var locker = fixture.inBackground("lock()", mutex::lock);
+        entered.await();
+        var closer = closeInBackground(dlm);
+        closer.awaitParked();
+        go.countDown();
+
+        assertThat(locker.failure()).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+        closer.get();
+        assertThat(store.peek(KEY)).isEmpty();
+        assertThat(store.calls.indexOf("release k o")).isLessThan(store.calls.indexOf("close"));
+        assertThat(store.calledWhileClosedOrClosedUnderACall).isFalse();
+    }
+
+    @Test
+    @DisplayName("closed while a refresh round is in the store: the store closes after the round, and the lease is released")
+    void closeWhileRefreshing() throws Exception {
+        StoreBackedDlm dlm = fixture.dlm();
+        Lease lease = held(mutex(dlm, OWNER, Duration.ofSeconds(3), true));
+        store.next("refresh", waitThenApply(entered, go));
+        fixture.scheduler.advance(Duration.ofSeconds(1));
+        entered.await(5, TimeUnit.SECONDS);
+        var closer = closeInBackground(dlm);
+        closer.awaitParked();
+        assertThat(store.closed).isFalse();
+        go.countDown();
+        closer.get();
+        assertThat(lease.isValid()).isFalse();
+        assertThat(store.peek(KEY)).isEmpty();
+        assertThat(store.calledWhileClosedOrClosedUnderACall).isFalse();
+    }
+
+    @Test
+    @DisplayName("after close every call throws IllegalStateException at once; a lease refuses to refresh and closes quietly")
+    void callsAfterClose() {
+        StoreBackedDlm dlm = fixture.dlm();
+        Mutex mutex = mutex(dlm, OWNER, TTL, false);
+        Lease lease = held(mutex);
+        dlm.close();
+        long calls = store.calls.size();
+
+        assertThatThrownBy(() -> dlm.newMutex(KEY)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(mutex::lock).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> mutex.lock(Duration.ofSeconds(1))).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(mutex::tryLock).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(mutex::unlock).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(mutex::holder).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(dlm::ping).isInstanceOf(IllegalStateException.class);
+        assertThat(lease.refresh()).isFalse();
+        lease.close();
+        assertThat(store.calls).as("store calls after close").hasSize((int) calls);
+    }
+
+    private EngineFixture.Background<Void> closeInBackground(StoreBackedDlm dlm) {
+        return fixture.inBackground("close()", () -> {
+            dlm.close();
+            return null;
+        });
+    }
+}

@@ -1,0 +1,19 @@
+package io.dlm4j.engine;
+
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** A ticker that moves only when the test says. */
+final class ManualTicker implements Ticker {
+
+    private final AtomicLong nanos = new AtomicLong(1_000_000_000L);
+
+    @Override
+    public long read() {
+        return nanos.get();
+    }
+
+    void advance(Duration by) {
+        nanos.addAndGet(by.toNanos());
+    }
+}
