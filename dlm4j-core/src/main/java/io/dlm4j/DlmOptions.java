@@ -55,7 +55,12 @@ public final class DlmOptions {
                 .callbackExecutor(callbackExecutor);
     }
 
-    /** Owner of mutexes made without one; by default the host name. */
+    /**
+     * Owner of mutexes made without one; by default the host name, so two processes on one host
+     * are one holder by the owner rule (each can relock and unlock the other's hold). Give each
+     * process an owner of its own (host name plus process id, a pod name) where they must exclude
+     * each other.
+     */
     public String defaultOwner() {
         return defaultOwner;
     }

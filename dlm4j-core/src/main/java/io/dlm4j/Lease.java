@@ -5,6 +5,10 @@ import java.time.Instant;
 /**
  * One hold of a lock, as returned by {@link Mutex#lock()} and friends.
  *
+ * <p>By the owner rule, the leases of one key and owner in a Dlm are one hold: closing any of them
+ * (or {@link Mutex#unlock()}) ends them all, and a relock or refresh through any of them moves the
+ * {@link #expiresAt()} of all of them to what the backend reports.
+ *
  * <p>After {@link #close()}: {@link #isValid()} is false, {@link #refresh()} is false and
  * {@link #onLost(Runnable)} callbacks never run.
  */
@@ -26,19 +30,39 @@ public interface Lease extends AutoCloseable {
      */
     Instant expiresAt();
 
-    /** Not released, not lost, and {@link #expiresAt()} not passed. */
+    /**
+     * Not released, not lost, and {@link #expiresAt()} not passed (judged on the monotonic clock,
+     * so a wall clock set back cannot make an expired lease look valid).
+     */
     boolean isValid();
 
-    /** Extends the hold by the ttl; false if this owner no longer holds the lock. */
+    /**
+     * Extends the hold by the ttl (never shortening it: a hold that lasts longer keeps its expiry);
+     * false if this owner no longer holds the lock, or the lease was closed or its Dlm closed.
+     *
+     * @throws LockBackendException if the backend fails
+     */
     boolean refresh();
 
     /**
      * Runs {@code callback} once if the hold is lost while not released: a refresh found it gone
-     * or taken over, or it expired while auto-refreshing. Runs at once if the hold is already lost.
+     * or taken over, the owner acquired the key anew, or an auto-refreshed lease reached its local
+     * expiry without a successful refresh (it is marked lost then, not at the end of a late
+     * refresh). A loss found later runs the callback on the Dlm's callback executor
+     * ({@link DlmOptions#callbackExecutor()}, by default a thread of the Dlm's own), never on the
+     * thread that refreshes; a lease already lost runs it at once on the calling thread.
+     *
+     * @throws NullPointerException if {@code callback} is null
      */
     void onLost(Runnable callback);
 
-    /** Releases the hold (as {@link Mutex#unlock()} for this owner). Idempotent. */
+    /**
+     * Releases the hold (as {@link Mutex#unlock()} for this owner): every lease of this key and
+     * owner in this Dlm ends. Idempotent; on a closed Dlm it only ends the lease (the close
+     * released the hold).
+     *
+     * @throws LockBackendException if the backend fails; the leases have ended all the same
+     */
     @Override
     void close();
 }

@@ -78,12 +78,20 @@ final class StoreLease implements Lease {
 
     @Override
     public boolean refresh() {
-        if (state != State.ACTIVE) {
+        if (state != State.ACTIVE || dlm.isClosed()) {
             return false;
         }
         ValidityStart start = dlm.validityStart();
-        Optional<Duration> validity = dlm.backend().call("refresh of '" + key() + "'",
-                () -> dlm.store().refresh(key(), owner(), mutex.ttl()));
+        Optional<Duration> validity;
+        try {
+            validity = dlm.backend().call("refresh of '" + key() + "'",
+                    () -> dlm.store().refresh(key(), owner(), mutex.ttl()));
+        } catch (IllegalStateException e) {
+            if (dlm.isClosed()) {
+                return false; // the close releases the hold
+            }
+            throw e;
+        }
         dlm.refreshed(this, start, validity);
         return validity.isPresent() && state == State.ACTIVE;
     }
