@@ -18,6 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArraySet;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * One watch per Dlm on the prefix of all its lock keys, for deletions only (a release, or the
@@ -32,6 +33,12 @@ final class ReleaseWatch implements AutoCloseable {
     private final String prefix;
     private final Duration timeout;
     private final Map<String, Set<Runnable>> waiters = new ConcurrentHashMap<>();
+    /**
+     * Guards {@link #watcher}. A j.u.c lock, not a monitor: ensureWatching() waits under it for etcd
+     * to confirm the watch (and broken() and close() close the watcher under it), and a virtual
+     * thread waiting there on the server must not pin its carrier.
+     */
+    private final ReentrantLock lock = new ReentrantLock();
     private Watch.Watcher watcher;
 
     ReleaseWatch(Watch watch, String prefix, Duration timeout) {
@@ -49,24 +56,29 @@ final class ReleaseWatch implements AutoCloseable {
         });
     }
 
-    private synchronized void ensureWatching() {
-        if (watcher != null) {
-            return;
-        }
-        CountDownLatch created = new CountDownLatch(1);
-        ByteSequence start = ByteSequence.from(prefix, StandardCharsets.UTF_8);
-        WatchOption deletions = WatchOption.builder().isPrefix(true).withNoPut(true).withCreateNotify(true).build();
-        watcher = watch.watch(start, deletions, Watch.listener(response -> {
-            created.countDown();
-            wakeFor(response);
-        }, this::broken));
+    private void ensureWatching() {
+        lock.lock();
         try {
-            // so that a release right after subscribe() is seen; past the timeout, waiters poll
-            if (!created.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                LOG.warn("the etcd watch on '{}' was not confirmed within {}; waiters poll meanwhile", prefix, timeout);
+            if (watcher != null) {
+                return;
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            CountDownLatch created = new CountDownLatch(1);
+            ByteSequence start = ByteSequence.from(prefix, StandardCharsets.UTF_8);
+            WatchOption deletions = WatchOption.builder().isPrefix(true).withNoPut(true).withCreateNotify(true).build();
+            watcher = watch.watch(start, deletions, Watch.listener(response -> {
+                created.countDown();
+                wakeFor(response);
+            }, this::broken));
+            try {
+                // so that a release right after subscribe() is seen; past the timeout, waiters poll
+                if (!created.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                    LOG.warn("the etcd watch on '{}' was not confirmed within {}; waiters poll meanwhile", prefix, timeout);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -82,20 +94,30 @@ final class ReleaseWatch implements AutoCloseable {
         }
     }
 
-    private synchronized void broken(Throwable failure) {
-        LOG.warn("the etcd watch on '{}' broke; waiters poll until the next one starts", prefix, failure);
-        if (watcher != null) {
-            watcher.close();
-            watcher = null;
+    private void broken(Throwable failure) {
+        lock.lock();
+        try {
+            LOG.warn("the etcd watch on '{}' broke; waiters poll until the next one starts", prefix, failure);
+            if (watcher != null) {
+                watcher.close();
+                watcher = null;
+            }
+        } finally {
+            lock.unlock();
         }
     }
 
     @Override
-    public synchronized void close() {
-        if (watcher != null) {
-            watcher.close();
-            watcher = null;
+    public void close() {
+        lock.lock();
+        try {
+            if (watcher != null) {
+                watcher.close();
+                watcher = null;
+            }
+            waiters.clear();
+        } finally {
+            lock.unlock();
         }
-        waiters.clear();
     }
 }

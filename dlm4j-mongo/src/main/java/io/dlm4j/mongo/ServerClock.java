@@ -9,6 +9,7 @@ import org.bson.Document;
 
 import java.time.Duration;
 import java.util.Date;
+import java.util.concurrent.locks.ReentrantLock;
 
 import static com.mongodb.client.model.Filters.eq;
 
@@ -39,6 +40,12 @@ final class ServerClock {
     }
 
     private final MongoCollection<Document> probes;
+    /**
+     * Makes the compare-and-keep of a new reading atomic. Held only for that comparison, never
+     * across the probe's round trip, but a j.u.c lock rather than a monitor all the same, so that a
+     * virtual thread that meets it contended parks without pinning its carrier.
+     */
+    private final ReentrantLock lock = new ReentrantLock();
     private volatile Reading reading;
 
     ServerClock(MongoCollection<Document> collection) {
@@ -78,11 +85,14 @@ final class ServerClock {
         }
         long halfRoundTrip = (received - sent) / 2;
         Reading candidate = new Reading(serverTime.getTime(), sent + halfRoundTrip, halfRoundTrip);
-        synchronized (this) {
+        lock.lock();
+        try {
             Reading current = reading;
             if (current == null || candidate.uncertaintyNanosAt(received) <= current.uncertaintyNanosAt(received)) {
                 reading = candidate;
             }
+        } finally {
+            lock.unlock();
         }
     }
 }

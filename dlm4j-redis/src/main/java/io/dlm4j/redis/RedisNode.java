@@ -13,6 +13,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 
 /**
@@ -108,6 +109,13 @@ final class RedisNode implements AutoCloseable {
     private final Duration timeout;
     private final ReleaseChannel releases;
     private volatile String address;
+    /**
+     * Guards {@link #connecting}, {@link #closed}, {@link #dispatcher} and the setting of
+     * {@link #connection}. Held only briefly and never across I/O (the connect and its wait happen
+     * outside it), but a j.u.c lock rather than a monitor all the same, so that a virtual thread that
+     * meets it contended parks without pinning its carrier (the same as in ReleaseChannel).
+     */
+    private final ReentrantLock lock = new ReentrantLock();
     private volatile StatefulRedisConnection<String, String> connection;
     private CompletableFuture<StatefulRedisConnection<String, String>> connecting;
     private boolean closed;
@@ -187,15 +195,20 @@ final class RedisNode implements AutoCloseable {
         });
     }
 
-    private synchronized ExecutorService dispatcher() {
-        if (dispatcher == null) {
-            dispatcher = Executors.newSingleThreadExecutor(runnable -> {
-                Thread thread = new Thread(runnable, "dlm4j-redis-node-" + address());
-                thread.setDaemon(true);
-                return thread;
-            });
+    private ExecutorService dispatcher() {
+        lock.lock();
+        try {
+            if (dispatcher == null) {
+                dispatcher = Executors.newSingleThreadExecutor(runnable -> {
+                    Thread thread = new Thread(runnable, "dlm4j-redis-node-" + address());
+                    thread.setDaemon(true);
+                    return thread;
+                });
+            }
+            return dispatcher;
+        } finally {
+            lock.unlock();
         }
-        return dispatcher;
     }
 
     CompletableFuture<NodeReply> acquire(String[] keys, String owner, long ttlMillis) {
@@ -251,7 +264,8 @@ final class RedisNode implements AutoCloseable {
             return current.async();
         }
         CompletableFuture<StatefulRedisConnection<String, String>> attempt;
-        synchronized (this) {
+        lock.lock();
+        try {
             if (closed) {
                 throw new IllegalStateException("the connection to Redis at " + address() + " is closed");
             }
@@ -259,8 +273,10 @@ final class RedisNode implements AutoCloseable {
                 connecting = CompletableFuture.supplyAsync(this::openConnection, CONNECTOR);
             }
             attempt = connecting;
+        } finally {
+            lock.unlock();
         }
-        return Replies.await(attempt, timeout, "Redis").async();
+        return Replies.await(attempt, timeout, "Redis").async(); // waited for outside the lock
     }
 
     private StatefulRedisConnection<String, String> openConnection() {
@@ -269,12 +285,15 @@ final class RedisNode implements AutoCloseable {
         if (address == null) {
             address = serverAddress(created);
         }
-        synchronized (this) {
+        lock.lock();
+        try {
             if (closed) {
                 created.closeAsync();
                 throw new IllegalStateException("closed while connecting to Redis at " + address());
             }
             connection = created;
+        } finally {
+            lock.unlock();
         }
         return created;
     }
@@ -300,13 +319,16 @@ final class RedisNode implements AutoCloseable {
     @Override
     public void close() {
         StatefulRedisConnection<String, String> open;
-        synchronized (this) {
+        lock.lock();
+        try {
             closed = true;
             if (dispatcher != null) {
-                dispatcher.shutdownNow();
+                dispatcher.shutdownNow(); // does not wait for the dispatch thread
             }
             open = connection;
             connection = null;
+        } finally {
+            lock.unlock();
         }
         releases.close();
         if (open != null) {

@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArraySet;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The one pub/sub connection of a Dlm to one Redis server, shared by all its waiters: a channel is
@@ -23,6 +24,12 @@ final class ReleaseChannel implements AutoCloseable {
     private final RedisClient client;
     private final Duration timeout;
     private final Map<String, Set<Runnable>> waiters = new ConcurrentHashMap<>();
+    /**
+     * Guards {@link #connection} and the subscribe and unsubscribe decisions. A j.u.c lock, not a
+     * monitor: subscribe() waits under it for the server's confirmation and close() closes the
+     * connection under it, and a virtual thread waiting there on the server must not pin its carrier.
+     */
+    private final ReentrantLock lock = new ReentrantLock();
     private StatefulRedisPubSubConnection<String, String> connection;
 
     ReleaseChannel(RedisClient client, Duration timeout) {
@@ -31,34 +38,45 @@ final class ReleaseChannel implements AutoCloseable {
     }
 
     /** Calls {@code wake} on every message on {@code channel} until the subscription is closed. */
-    synchronized Subscription subscribe(String channel, Runnable wake) {
-        Set<Runnable> set = waiters.computeIfAbsent(channel, c -> new CopyOnWriteArraySet<>());
-        set.add(wake);
-        if (set.size() == 1) {
-            try {
-                // waits for the server's confirmation, so that no release after this call is missed
-                connection().async().subscribe(channel).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (Exception e) {
-                leave(channel, wake);
-                throw new IllegalStateException("subscribing to " + channel + " failed: " + e, e);
+    Subscription subscribe(String channel, Runnable wake) {
+        lock.lock();
+        try {
+            Set<Runnable> set = waiters.computeIfAbsent(channel, c -> new CopyOnWriteArraySet<>());
+            set.add(wake);
+            if (set.size() == 1) {
+                try {
+                    // waits for the server's confirmation, so that no release after this call is missed
+                    connection().async().subscribe(channel).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                } catch (Exception e) {
+                    leave(channel, wake);
+                    throw new IllegalStateException("subscribing to " + channel + " failed: " + e, e);
+                }
             }
+        } finally {
+            lock.unlock();
         }
         return () -> leave(channel, wake);
     }
 
-    private synchronized void leave(String channel, Runnable wake) {
-        Set<Runnable> set = waiters.get(channel);
-        if (set == null || !set.remove(wake)) {
-            return;
-        }
-        if (set.isEmpty()) {
-            waiters.remove(channel);
-            if (connection != null && connection.isOpen()) {
-                connection.async().unsubscribe(channel); // commands on one connection stay in order
+    private void leave(String channel, Runnable wake) {
+        lock.lock();
+        try {
+            Set<Runnable> set = waiters.get(channel);
+            if (set == null || !set.remove(wake)) {
+                return;
             }
+            if (set.isEmpty()) {
+                waiters.remove(channel);
+                if (connection != null && connection.isOpen()) {
+                    connection.async().unsubscribe(channel); // commands on one connection stay in order
+                }
+            }
+        } finally {
+            lock.unlock();
         }
     }
 
+    /** Called with {@link #lock} held: it may connect, which blocks. */
     private StatefulRedisPubSubConnection<String, String> connection() {
         if (connection == null) {
             StatefulRedisPubSubConnection<String, String> created = client.connectPubSub();
@@ -78,11 +96,16 @@ final class ReleaseChannel implements AutoCloseable {
     }
 
     @Override
-    public synchronized void close() {
-        if (connection != null) {
-            connection.close();
-            connection = null;
+    public void close() {
+        lock.lock();
+        try {
+            if (connection != null) {
+                connection.close();
+                connection = null;
+            }
+            waiters.clear();
+        } finally {
+            lock.unlock();
         }
-        waiters.clear();
     }
 }
