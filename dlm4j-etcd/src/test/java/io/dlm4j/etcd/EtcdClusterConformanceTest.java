@@ -53,4 +53,14 @@ class EtcdClusterConformanceTest extends ConformanceSuite {
     protected void deleteStoredRecord(String key) {
         etcd.delete(EtcdDlm.DEFAULT_KEY_PREFIX + key);
     }
+
+    @Override
+    protected void freezeBackend() {
+        EtcdConformanceTest.freeze(etcd);
+    }
+
+    @Override
+    protected void thawBackend() {
+        EtcdConformanceTest.thaw(etcd);
+    }
 }

@@ -28,6 +28,17 @@ class EtcdConformanceTest extends ConformanceSuite {
         etcd.close();
     }
 
+    /** Every member SIGSTOPped: connections stay open, nothing answers (a paused quorum can't answer either). */
+    static void freeze(EtcdCluster etcd) {
+        etcd.members().forEach(EtcdCluster.Member::pause);
+    }
+
+    /** Every member resumed, and a leader elected before the next test. */
+    static void thaw(EtcdCluster etcd) {
+        etcd.members().forEach(EtcdCluster.Member::resume);
+        etcd.awaitLeader(Duration.ofSeconds(10));
+    }
+
     static Duration granularity(EtcdCluster etcd) {
         // whole-second leases raised to the server's minimum, expired by the leader every 500 ms
         return etcd.options().minimumLeaseTtl().plus(Duration.ofSeconds(1));
@@ -56,5 +67,15 @@ class EtcdConformanceTest extends ConformanceSuite {
     @Override
     protected void deleteStoredRecord(String key) {
         etcd.delete(EtcdDlm.DEFAULT_KEY_PREFIX + key);
+    }
+
+    @Override
+    protected void freezeBackend() {
+        EtcdConformanceTest.freeze(etcd);
+    }
+
+    @Override
+    protected void thawBackend() {
+        EtcdConformanceTest.thaw(etcd);
     }
 }

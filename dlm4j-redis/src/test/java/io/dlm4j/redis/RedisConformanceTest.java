@@ -40,4 +40,14 @@ class RedisConformanceTest extends ConformanceSuite {
     protected void deleteStoredRecord(String key) {
         server.command("DEL", RedisDlm.DEFAULT_KEY_PREFIX + "{" + key + "}");
     }
+
+    @Override
+    protected void freezeBackend() {
+        server.pause(); // SIGSTOP: connections stay open, nothing answers
+    }
+
+    @Override
+    protected void thawBackend() {
+        server.resume();
+    }
 }

@@ -48,4 +48,16 @@ class RedlockConformanceTest extends ConformanceSuite {
     protected void deleteStoredRecord(String key) {
         servers.forEach(s -> s.command("DEL", RedisDlm.DEFAULT_KEY_PREFIX + "{" + key + "}"));
     }
+
+    /** Freezes a majority (two of the three masters): no quorum answers, though one master does. */
+    @Override
+    protected void freezeBackend() {
+        servers.get(0).pause();
+        servers.get(1).pause();
+    }
+
+    @Override
+    protected void thawBackend() {
+        servers.forEach(RedisServer::resume);
+    }
 }

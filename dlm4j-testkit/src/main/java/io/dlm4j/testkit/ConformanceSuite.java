@@ -12,11 +12,14 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.Timeout;
 import org.awaitility.core.ConditionFactory;
 
+import java.lang.ref.WeakReference;
+import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.time.Clock;
 import java.time.Duration;
@@ -24,6 +27,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -57,6 +61,13 @@ import static org.awaitility.Awaitility.await;
  * Timing assertions use generous bounds: a lower bound is exact up to {@link #EARLY_SLACK}
  * (a hold must never end before its ttl), an upper bound allows {@link #LATE_SLACK} plus
  * {@link #expiryGranularity()} for a slow machine.
+ *
+ * <p>The safety rules of API.md are the nested {@code SafetyRules} tests (tag
+ * {@value #SAFETY_RULES_TAG}). A backend that breaks a rule today lists it in
+ * {@link #knownSafetyGaps()}, and one whose server can be frozen implements
+ * {@link #freezeBackend()} and {@link #thawBackend()}. With the system property
+ * {@value #VIRTUAL_THREADS_PROPERTY}{@code =true} (on Java 21 or later) every thread the suite
+ * starts is a virtual thread.
  */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 public abstract class ConformanceSuite {
@@ -133,9 +144,132 @@ public abstract class ConformanceSuite {
         return false;
     }
 
+    /** The safety rules of the contract, each a group of tests below. */
+    public enum SafetyRule {
+        /** Neither a relock nor a refresh by the same owner shortens the hold; every lease reports the store's expiry. */
+        RELOCK_NEVER_SHORTENS,
+        /** A relock keeps the hold's fencing token. */
+        RELOCK_KEEPS_TOKEN,
+        /** A failed or interrupted relock never releases the hold that existed before it. */
+        FAILED_RELOCK_KEEPS_HOLD,
+        /** Lease.close() and Mutex.unlock() end every lease of that key and owner in the Dlm, without onLost. */
+        CLOSE_ENDS_EVERY_LEASE,
+        /** An interrupted lock() leaves no hold behind; tryLock() keeps the interrupt flag. */
+        INTERRUPT_LEAVES_NO_HOLD,
+        /** An auto-refreshed lease whose refreshes fail is lost no later than its local expiry. */
+        LOST_BY_LOCAL_EXPIRY,
+        /** Leases that expire unclosed are forgotten by their Dlm. */
+        EXPIRED_LEASES_FORGOTTEN,
+        /** A Dlm closed during a call ends it with IllegalStateException; calls after close() throw it at once. */
+        CLOSED_DLM_ENDS_CALLS
+    }
+
+    /**
+     * Rules this backend is known to break today, each with the reason and the issue that fixes it;
+     * their tests are aborted with that reason (shown as skipped), never weakened.
+     */
+    protected Map<SafetyRule, String> knownSafetyGaps() {
+        return Map.of();
+    }
+
+    /**
+     * Makes the backend stop answering (SIGSTOP of the server, or of a quorum of them) until
+     * {@link #thawBackend()}: connections stay open and requests wait unanswered. Backends that
+     * can, override both; the tests that need it are skipped elsewhere. The suite always thaws in
+     * a {@code finally}.
+     */
+    protected void freezeBackend() {
+        Assumptions.abort("this backend cannot be frozen in a test");
+    }
+
+    /** Lets a {@linkplain #freezeBackend() frozen} backend answer again; does nothing if it is not frozen. */
+    protected void thawBackend() {
+        Assumptions.abort("this backend cannot be frozen in a test");
+    }
+
     // ------------------------------------------------------------------------------------------
     // Fixture
     // ------------------------------------------------------------------------------------------
+
+    /** The system property that makes the suite's threads virtual; see {@link #VIRTUAL_THREADS}. */
+    public static final String VIRTUAL_THREADS_PROPERTY = "dlm4j.test.virtualThreads";
+
+    /**
+     * Whether every thread the suite starts (background attempts, workers) is a virtual thread:
+     * system property {@value #VIRTUAL_THREADS_PROPERTY} {@code = true}. Needs a JVM with virtual
+     * threads (Java 21 or later); the suite itself compiles for Java 17 and finds them by reflection.
+     */
+    protected static final boolean VIRTUAL_THREADS = Boolean.getBoolean(VIRTUAL_THREADS_PROPERTY);
+
+    @BeforeEach
+    void checkThreadMode() {
+        if (VIRTUAL_THREADS) {
+            VirtualThreads.check();
+        }
+    }
+
+    /**
+     * A new, unstarted daemon thread for the suite's callers: a virtual thread when
+     * {@link #VIRTUAL_THREADS}, otherwise a platform thread.
+     */
+    protected static Thread newThread(String name, Runnable task) {
+        if (VIRTUAL_THREADS) {
+            return VirtualThreads.unstarted(name, task); // virtual threads are always daemons
+        }
+        Thread thread = new Thread(task, name);
+        thread.setDaemon(true);
+        return thread;
+    }
+
+    /** {@code Thread.ofVirtual().name(name).unstarted(task)}, looked up by reflection (Java 21+). */
+    private static final class VirtualThreads {
+        private static final Method OF_VIRTUAL;
+        private static final Method NAME;
+        private static final Method UNSTARTED;
+        private static final String MISSING;
+
+        static {
+            Method ofVirtual = null;
+            Method name = null;
+            Method unstarted = null;
+            String missing = null;
+            try {
+                ofVirtual = Thread.class.getMethod("ofVirtual");
+                Class<?> builder = Class.forName("java.lang.Thread$Builder");
+                name = builder.getMethod("name", String.class);
+                unstarted = builder.getMethod("unstarted", Runnable.class);
+                Object probe = ofVirtual.invoke(null); // fails where virtual threads are a disabled preview
+                unstarted.invoke(probe, (Runnable) () -> { });
+            } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+                missing = e instanceof InvocationTargetException ? String.valueOf(e.getCause()) : String.valueOf(e);
+            }
+            OF_VIRTUAL = ofVirtual;
+            NAME = name;
+            UNSTARTED = unstarted;
+            MISSING = missing;
+        }
+
+        static void check() {
+            if (MISSING != null) {
+                throw new IllegalStateException(VIRTUAL_THREADS_PROPERTY + "=true, but this JVM (Java "
+                        + System.getProperty("java.version") + " at " + System.getProperty("java.home")
+                        + ") has no virtual threads (Thread.ofVirtual, Java 21 or later): run the tests on a newer JDK"
+                        + " or without that property [" + MISSING + "]");
+            }
+        }
+
+        static Thread unstarted(String name, Runnable task) {
+            check();
+            try {
+                Object builder = NAME.invoke(OF_VIRTUAL.invoke(null), name);
+                return (Thread) UNSTARTED.invoke(builder, task);
+            } catch (InvocationTargetException e) {
+                throw new IllegalStateException("cannot make a virtual thread", e.getCause());
+            } catch (IllegalAccessException e) {
+                throw new IllegalStateException("cannot make a virtual thread", e);
+            }
+        }
+    }
 
     @BeforeEach
     void nameTheKey(TestInfo info) {
@@ -275,7 +409,7 @@ public abstract class ConformanceSuite {
 
         private Attempt(String name, Callable<T> task) {
             this.name = name;
-            this.thread = new Thread(() -> {
+            this.thread = newThread("conformance-" + name, () -> {
                 try {
                     T value = task.call();
                     finishedNanos = System.nanoTime();
@@ -284,8 +418,7 @@ public abstract class ConformanceSuite {
                     finishedNanos = System.nanoTime();
                     outcome.completeExceptionally(e);
                 }
-            }, "conformance-" + name);
-            this.thread.setDaemon(true);
+            });
         }
 
         public Thread thread() {
@@ -312,6 +445,18 @@ public abstract class ConformanceSuite {
                 return outcome.get(within.toNanos(), TimeUnit.NANOSECONDS);
             } catch (ExecutionException e) {
                 throw new AssertionError(name + " failed", e.getCause());
+            } catch (TimeoutException e) {
+                throw new AssertionError(name + " did not finish within " + within);
+            }
+        }
+
+        /** What the task threw, or null if it returned; fails the test if it did not finish in time. */
+        public Throwable failureOrNull(Duration within) throws InterruptedException {
+            try {
+                outcome.get(within.toNanos(), TimeUnit.NANOSECONDS);
+                return null;
+            } catch (ExecutionException e) {
+                return e.getCause();
             } catch (TimeoutException e) {
                 throw new AssertionError(name + " did not finish within " + within);
             }
@@ -1906,6 +2051,621 @@ public abstract class ConformanceSuite {
                         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("waitingInterval");
                 assertThatThrownBy(() -> DlmOptions.builder().operationTimeout(bad))
                         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("operationTimeout");
+            }
+        }
+    }
+
+    // ==========================================================================================
+    // Safety rules (API.md, "Safety rules (added 2026-12-01)")
+    // ==========================================================================================
+
+    /** Aborts the calling test (shown as skipped) if this backend is known to break {@code rule}. */
+    protected final void requireRule(SafetyRule rule) {
+        Map<SafetyRule, String> gaps = knownSafetyGaps();
+        String reason = gaps != null ? gaps.get(rule) : null;
+        if (reason != null) {
+            Assumptions.abort("known gap: " + reason);
+        }
+    }
+
+    /**
+     * A deliberate delay of round {@code round} of a race test: none, a few microseconds, up to
+     * 0.2, 1 or 3 ms, so that an interrupt or a close lands at varied moments of a call.
+     */
+    private static long variedDelayNanos(int round) {
+        long[] bounds = {1, 20_000, 200_000, 1_000_000, 3_000_000};
+        return ThreadLocalRandom.current().nextLong(bounds[round % bounds.length]);
+    }
+
+    /** Spins for {@code nanos}: a varied delay finer than a sleep, not a synchronisation. */
+    private static void spin(long nanos) {
+        long end = System.nanoTime() + nanos;
+        while (System.nanoTime() - end < 0) {
+            Thread.onSpinWait();
+        }
+    }
+
+    /** Waits for the latch without touching the interrupt flag. */
+    private static void spinUntil(CountDownLatch latch) {
+        while (latch.getCount() > 0) {
+            Thread.onSpinWait();
+        }
+    }
+
+    /** Slack between a lease's expiresAt and holder()'s: both are estimates of one stored expiry. */
+    private Duration estimateSlack() {
+        return LATE_SLACK.plus(timeLeftResolution()).plus(expiryGranularity());
+    }
+
+    /**
+     * The outcomes of the last rounds of a race test, for its failure messages: a store operation
+     * that a round abandoned (an interrupted wait for a reply) may still land during a later round.
+     */
+    private static String lastRounds(List<String> rounds) {
+        return "; the last rounds: " + String.join("; ", rounds.subList(Math.max(0, rounds.size() - 4), rounds.size()));
+    }
+
+    private static WeakReference<Lease> lockWeakly(Mutex mutex, long[] tokens, int i) {
+        Lease lease = mutex.tryLock().orElseThrow(() -> new AssertionError("owner-a's tryLock #" + i + " should acquire the lock"));
+        tokens[i] = lease.fencingToken();
+        return new WeakReference<>(lease);
+    }
+
+    /** The tag of the safety-rule tests: {@code mvn ... -Dgroups=safety-rules} runs only them. */
+    public static final String SAFETY_RULES_TAG = "safety-rules";
+
+    @Nested
+    @Tag(SAFETY_RULES_TAG)
+    @DisplayName("Safety rules")
+    class SafetyRules {
+
+        // ---- RELOCK_NEVER_SHORTENS ------------------------------------------------------------
+
+        @Test
+        @DisplayName("a relock and a refresh with a 1 s ttl, through another Mutex and another Dlm of the owner, leave a 30 s hold at 30 s, and every lease reports it")
+        void shorterRelockAndRefreshDoNotShorten() throws InterruptedException {
+            requireRule(SafetyRule.RELOCK_NEVER_SHORTENS);
+            Duration shortTtl = Duration.ofSeconds(1);
+            Dlm one = dlm(OWNER_A);
+            Dlm two = dlm(OWNER_A);
+            Mutex longer = one.newMutex(key(), LONG_TTL);
+            Mutex shorterHere = one.newMutex(key(), shortTtl);
+            Mutex shorterThere = two.newMutex(key(), shortTtl);
+            Mutex b = dlm(OWNER_B).newMutex(key());
+
+            Instant before = clock.instant();
+            Lease first = acquired(longer.tryLock(), "owner-a's tryLock with a 30 s ttl");
+            Lease here = acquired(shorterHere.tryLock(), "owner-a's relock with a 1 s ttl through another Mutex of the Dlm");
+            Lease there = acquired(shorterThere.tryLock(), "owner-a's relock with a 1 s ttl through another Dlm");
+            assertThat(here.refresh()).as("refresh of a lease with a 1 s ttl, through the first Dlm").isTrue();
+            assertThat(there.refresh()).as("refresh of a lease with a 1 s ttl, through the other Dlm").isTrue();
+            long lastShort = now();
+
+            pauseUntil(lastShort + shortTtl.plus(Duration.ofMillis(500)).plus(expiryGranularity()).toNanos());
+            assertThat(b.tryLock()).as("owner-b's tryLock once the 1 s ttl of the relocks and refreshes passed").isEmpty();
+            LockInfo info = b.holder().orElseThrow(() -> new AssertionError("holder() is empty: the 1 s relock shortened the 30 s hold"));
+            assertThat(info.owner()).isEqualTo(OWNER_A);
+            assertThat(info.fencingToken()).isEqualTo(first.fencingToken());
+            assertThat(info.expiresAt()).as("holder()'s expiresAt: the 30 s hold, not shortened")
+                    .isAfter(before.plus(LONG_TTL).minus(validityAllowance(LONG_TTL)).minus(timeLeftResolution()).minus(LATE_SLACK));
+            Duration slack = estimateSlack();
+            List<Lease> leases = List.of(first, here, there);
+            List<String> names = List.of("the 30 s lease", "the 1 s relock's lease (same Dlm)", "the 1 s relock's lease (other Dlm)");
+            for (int i = 0; i < leases.size(); i++) {
+                Lease lease = leases.get(i);
+                assertThat(lease.isValid()).as("isValid of %s, while the hold lasts 30 s", names.get(i)).isTrue();
+                assertThat(lease.expiresAt()).as("expiresAt of %s: what the store has (holder() says %s)", names.get(i), info.expiresAt())
+                        .isBetween(info.expiresAt().minus(slack), info.expiresAt().plus(slack));
+            }
+        }
+
+        @Test
+        @DisplayName("a relock with a longer ttl makes the earlier lease of the Dlm report the longer expiry and stay valid past its own ttl")
+        void longerRelockExtendsEarlierLease() throws InterruptedException {
+            requireRule(SafetyRule.RELOCK_NEVER_SHORTENS);
+            Duration shortTtl = Duration.ofSeconds(1);
+            Dlm dlm = dlm(OWNER_A);
+            Mutex shorter = dlm.newMutex(key(), shortTtl);
+            Mutex longer = dlm.newMutex(key(), LONG_TTL);
+            Mutex b = dlm(OWNER_B).newMutex(key());
+
+            Lease early = acquired(shorter.tryLock(), "owner-a's tryLock with a 1 s ttl");
+            Lease later = acquired(longer.tryLock(), "owner-a's relock with a 30 s ttl through another Mutex of the Dlm");
+            long relocked = now();
+            LockInfo info = b.holder().orElseThrow(() -> new AssertionError("holder() is empty"));
+            Duration slack = estimateSlack();
+            assertThat(later.expiresAt()).as("expiresAt of the 30 s relock's lease (holder() says %s)", info.expiresAt())
+                    .isBetween(info.expiresAt().minus(slack), info.expiresAt().plus(slack));
+            assertThat(early.expiresAt()).as("expiresAt of the earlier 1 s lease after the 30 s relock (holder() says %s)", info.expiresAt())
+                    .isBetween(info.expiresAt().minus(slack), info.expiresAt().plus(slack));
+
+            pauseUntil(relocked + shortTtl.plus(Duration.ofMillis(500)).plus(expiryGranularity()).toNanos());
+            assertThat(b.tryLock()).as("owner-b's tryLock after the earlier lease's own ttl").isEmpty();
+            assertThat(early.isValid()).as("isValid of the earlier 1 s lease, past its own ttl, while the hold lasts 30 s").isTrue();
+            assertThat(later.isValid()).isTrue();
+        }
+
+        // ---- RELOCK_KEEPS_TOKEN ---------------------------------------------------------------
+
+        @Test
+        @DisplayName("relocks after auto-refresh rounds, through another Mutex, another Dlm and after a refresh keep the first token, which holder() shows")
+        void relocksKeepTheFirstToken() throws InterruptedException {
+            requireRule(SafetyRule.RELOCK_KEEPS_TOKEN);
+            Duration ttl = Duration.ofMillis(1500);
+            Dlm one = dlm(OWNER_A);
+            Dlm two = dlm(OWNER_A);
+            Mutex refreshing = one.newMutex(MutexOptions.builder(key()).ttl(ttl).autoRefresh(true).build());
+            Mutex reader = dlm(OWNER_B).newMutex(key());
+
+            Lease first = acquired(refreshing.tryLock(), "owner-a's auto-refreshed tryLock");
+            long token = first.fencingToken();
+            Instant firstExpiry = first.expiresAt();
+            eventually("two auto-refresh rounds move expiresAt on", Duration.ofSeconds(6))
+                    .until(() -> first.expiresAt().isAfter(firstExpiry.plus(ttl.dividedBy(2))));
+            assertThat(reader.holder()).as("holder after auto-refresh rounds").get()
+                    .extracting(LockInfo::fencingToken).isEqualTo(token);
+
+            Lease viaMutex = acquired(one.newMutex(key(), ttl).tryLock(), "relock through another Mutex of the Dlm");
+            assertThat(viaMutex.fencingToken()).as("token of the relock through another Mutex").isEqualTo(token);
+            Lease viaDlm = acquired(two.newMutex(key()).tryLock(), "relock through another Dlm");
+            assertThat(viaDlm.fencingToken()).as("token of the relock through another Dlm").isEqualTo(token);
+            assertThat(viaDlm.refresh()).as("refresh through the other Dlm").isTrue();
+            assertThat(viaDlm.fencingToken()).isEqualTo(token);
+            Lease afterRefresh = two.newMutex(key()).lock(Duration.ofSeconds(5));
+            assertThat(afterRefresh.fencingToken()).as("token of lock(5 s) through the other Dlm after the refresh").isEqualTo(token);
+            Lease byLock = two.newMutex(key()).lock();
+            assertThat(byLock.fencingToken()).as("token of lock() through the other Dlm").isEqualTo(token);
+            assertThat(reader.holder()).as("holder after the relocks").get()
+                    .extracting(LockInfo::fencingToken).isEqualTo(token);
+
+            // the hold now lasts 30 s, so expiresAt need not move: let two more refresh periods pass
+            pauseUntil(now() + ttl.dividedBy(3).multipliedBy(2).plus(Duration.ofMillis(200)).toNanos());
+            assertThat(first.isValid()).as("the auto-refreshed lease after the relocks").isTrue();
+            Lease again = refreshing.lock(Duration.ZERO);
+            assertThat(again.fencingToken()).as("token of lock(ZERO) through the auto-refreshed mutex").isEqualTo(token);
+            LockInfo info = reader.holder().orElseThrow(() -> new AssertionError("holder() is empty"));
+            assertThat(info.owner()).isEqualTo(OWNER_A);
+            assertThat(info.fencingToken()).as("holder()'s token at the end").isEqualTo(token);
+        }
+
+        // ---- FAILED_RELOCK_KEEPS_HOLD ---------------------------------------------------------
+
+        @Test
+        @DisplayName("relocks by the same owner through other Dlms, interrupted at 30 varied moments, never release the hold")
+        void interruptedRelockKeepsTheHold() throws InterruptedException {
+            requireRule(SafetyRule.FAILED_RELOCK_KEEPS_HOLD);
+            Lease held = acquired(dlm(OWNER_A).newMutex(key()).tryLock(), "owner-a's tryLock through the first Dlm");
+            long token = held.fencingToken();
+            Mutex reader = dlm(OWNER_B).newMutex(key());
+            int interrupted = 0;
+            List<String> rounds = new ArrayList<>();
+            for (int i = 0; i < 30; i++) {
+                boolean interruptFirst = i % 10 == 0;
+                boolean withMaxWait = i % 2 == 1;
+                String what = "round " + i + ": " + (withMaxWait ? "lock(5 s)" : "lock()") + " through a new Dlm of owner-a"
+                        + (interruptFirst ? ", interrupted before it starts" : "");
+                // a new Dlm each round: it has no lease of its own on the key, so a cleanup after the
+                // interrupt could only release the hold of the first Dlm
+                Mutex relocker = dlm(OWNER_A).newMutex(key());
+                CountDownLatch started = new CountDownLatch(1);
+                // a lease it gets is dropped, not closed: closing it would end the shared hold (owner rule)
+                Attempt<Lease> relock = inBackground("relock " + i, () -> {
+                    if (interruptFirst) {
+                        Thread.currentThread().interrupt();
+                    }
+                    started.countDown();
+                    return withMaxWait ? relocker.lock(Duration.ofSeconds(5)) : relocker.lock();
+                });
+                started.await();
+                if (!interruptFirst) {
+                    spin(variedDelayNanos(i));
+                    relock.thread().interrupt();
+                }
+                Throwable failure = relock.failureOrNull(Duration.ofSeconds(10));
+                rounds.add("round " + i + " " + (failure != null ? "threw " + failure : "got a lease"));
+                if (failure != null) {
+                    assertThat(failure).as(what + " ended with").isInstanceOf(InterruptedException.class);
+                    interrupted++;
+                } else {
+                    assertThat(relock.get(Duration.ZERO).fencingToken()).as(what + ": token of its lease").isEqualTo(token);
+                }
+                relock.thread().join(TimeUnit.SECONDS.toMillis(5));
+                LockInfo info = reader.holder().orElseThrow(() -> new AssertionError(
+                        "owner-a's hold is gone after " + what + lastRounds(rounds)));
+                assertThat(info.owner()).as(what + ": holder" + lastRounds(rounds)).isEqualTo(OWNER_A);
+                assertThat(info.fencingToken()).as(what + ": token of the hold" + lastRounds(rounds)).isEqualTo(token);
+                assertThat(held.isValid()).as(what + ": the first Dlm's lease").isTrue();
+            }
+            assertThat(interrupted).as("rounds that ended with InterruptedException").isPositive();
+            assertThat(held.refresh()).as("refresh of the first lease after 30 interrupted relocks").isTrue();
+        }
+
+        @Test
+        @DisplayName("a relock(5 s) whose Dlm is closed under it never releases the hold of the owner's other Dlm (20 rounds)")
+        void relockEndedByCloseKeepsTheHold() throws InterruptedException {
+            requireRule(SafetyRule.FAILED_RELOCK_KEEPS_HOLD);
+            Mutex holding = dlm(OWNER_A).newMutex(key());
+            Lease held = acquired(holding.tryLock(), "owner-a's tryLock through the first Dlm");
+            Mutex reader = dlm(OWNER_B).newMutex(key());
+            List<String> rounds = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                String what = "round " + i + ": lock(5 s) through a second Dlm of owner-a, closed under it";
+                long token = held.fencingToken();
+                Dlm second = dlm(OWNER_A);
+                Mutex relocker = second.newMutex(key());
+                CountDownLatch started = new CountDownLatch(1);
+                Attempt<Lease> relock = inBackground("relock " + i, () -> {
+                    started.countDown();
+                    return relocker.lock(Duration.ofSeconds(5));
+                });
+                started.await();
+                spin(variedDelayNanos(i));
+                second.close();
+                Throwable failure = relock.failureOrNull(Duration.ofSeconds(10));
+                relock.thread().join(TimeUnit.SECONDS.toMillis(5));
+                rounds.add("round " + i + " " + (failure != null ? "threw " + failure : "got a lease"));
+                if (failure == null) {
+                    // it relocked before the close, and closing its Dlm released that lease and with
+                    // it the owner's hold, as it should: take the lock again for the next round
+                    held = holding.lock(Duration.ofSeconds(5));
+                    continue;
+                }
+                LockInfo info = reader.holder().orElseThrow(() -> new AssertionError(
+                        "owner-a's hold is gone after " + what + lastRounds(rounds)));
+                assertThat(info.owner()).as(what + ": holder" + lastRounds(rounds)).isEqualTo(OWNER_A);
+                assertThat(info.fencingToken()).as(what + ": token of the hold" + lastRounds(rounds)).isEqualTo(token);
+                assertThat(held.isValid()).as(what + ": the first Dlm's lease").isTrue();
+            }
+        }
+
+        // ---- CLOSE_ENDS_EVERY_LEASE -----------------------------------------------------------
+
+        private void endingOneEndsAll(String how, int which) {
+            Dlm dlm = dlm(OWNER_A);
+            Mutex refreshing = dlm.newMutex(MutexOptions.builder(key()).ttl(Duration.ofSeconds(1)).autoRefresh(true).build());
+            Mutex plain = dlm.newMutex(key(), LONG_TTL);
+            Mutex third = dlm.newMutex(key());
+            Lease first = acquired(refreshing.tryLock(), "owner-a's auto-refreshed tryLock (ttl 1 s)");
+            Lease second = acquired(plain.tryLock(), "owner-a's relock through a second Mutex of the Dlm");
+            Lease again = acquired(refreshing.tryLock(), "owner-a's relock through the first Mutex");
+            List<Lease> leases = List.of(first, second, again);
+            List<String> names = List.of("the first (auto-refreshed) lease", "the second Mutex's lease", "the first Mutex's second lease");
+            AtomicInteger lost = new AtomicInteger();
+            leases.forEach(lease -> lease.onLost(lost::incrementAndGet));
+
+            switch (which) {
+                case 0 -> first.close();
+                case 1 -> second.close();
+                default -> third.unlock();
+            }
+            for (int i = 0; i < leases.size(); i++) {
+                assertThat(leases.get(i).isValid()).as("isValid of %s after %s", names.get(i), how).isFalse();
+            }
+            for (int i = 0; i < leases.size(); i++) {
+                assertThat(leases.get(i).refresh()).as("refresh of %s after %s", names.get(i), how).isFalse();
+            }
+            Mutex b = dlm(OWNER_B).newMutex(key());
+            Lease taken = acquired(b.tryLock(), "owner-b's tryLock right after " + how);
+            throughout("after " + how + ": no onLost runs, no lease turns valid, owner-b keeps the lock", Duration.ofSeconds(1))
+                    .until(() -> lost.get() == 0 && leases.stream().noneMatch(Lease::isValid)
+                            && b.holder().map(LockInfo::fencingToken).equals(Optional.of(taken.fencingToken())));
+            taken.close();
+        }
+
+        @Test
+        @DisplayName("closing the first lease ends every lease of that key and owner in the Dlm: invalid, refresh false, no onLost, another owner locks at once")
+        void closingTheFirstLeaseEndsAll() {
+            requireRule(SafetyRule.CLOSE_ENDS_EVERY_LEASE);
+            endingOneEndsAll("closing the first lease", 0);
+        }
+
+        @Test
+        @DisplayName("closing a relock's lease ends every lease of that key and owner in the Dlm: invalid, refresh false, no onLost, another owner locks at once")
+        void closingARelockLeaseEndsAll() {
+            requireRule(SafetyRule.CLOSE_ENDS_EVERY_LEASE);
+            endingOneEndsAll("closing the relock's lease", 1);
+        }
+
+        @Test
+        @DisplayName("unlock() through a third Mutex of the Dlm ends every lease of that key and owner in it: invalid, refresh false, no onLost")
+        void unlockThroughThirdMutexEndsAll() {
+            requireRule(SafetyRule.CLOSE_ENDS_EVERY_LEASE);
+            endingOneEndsAll("unlock() through a third Mutex", 2);
+        }
+
+        // ---- INTERRUPT_LEAVES_NO_HOLD ---------------------------------------------------------
+
+        @Test
+        @DisplayName("lock() on a free key, interrupted at 30 varied moments, leaves no hold once the lease it got is closed; InterruptedException clears the flag")
+        void interruptedLockOnFreeKeyLeavesNoHold() throws InterruptedException {
+            requireRule(SafetyRule.INTERRUPT_LEAVES_NO_HOLD);
+            Mutex mutex = dlm(OWNER_A).newMutex(key());
+            Mutex reader = dlm(OWNER_B).newMutex(key());
+            record Outcome(boolean gotLease, boolean flagAfterInterruptedException) { }
+            List<String> rounds = new ArrayList<>();
+            for (int i = 0; i < 30; i++) {
+                boolean interruptFirst = i % 10 == 0;
+                boolean withMaxWait = i % 2 == 1;
+                String what = "round " + i + ": " + (withMaxWait ? "lock(5 s)" : "lock()") + " on a free key"
+                        + (interruptFirst ? ", interrupted before it starts" : "");
+                CountDownLatch started = new CountDownLatch(1);
+                CountDownLatch interruptSent = new CountDownLatch(1);
+                Attempt<Outcome> locker = inBackground("lock " + i, () -> {
+                    if (interruptFirst) {
+                        Thread.currentThread().interrupt();
+                    }
+                    started.countDown();
+                    Lease lease;
+                    try {
+                        lease = withMaxWait ? mutex.lock(Duration.ofSeconds(5)) : mutex.lock();
+                    } catch (InterruptedException e) {
+                        return new Outcome(false, Thread.currentThread().isInterrupted());
+                    }
+                    // the interrupt must not land in close(): wait until it was sent, then clear it
+                    spinUntil(interruptSent);
+                    Thread.interrupted();
+                    lease.close();
+                    return new Outcome(true, false);
+                });
+                started.await();
+                if (!interruptFirst) {
+                    spin(variedDelayNanos(i));
+                    locker.thread().interrupt();
+                }
+                interruptSent.countDown();
+                Outcome outcome = locker.get(Duration.ofSeconds(10));
+                locker.thread().join(TimeUnit.SECONDS.toMillis(5));
+                assertThat(locker.thread().isAlive()).as(what + ": thread ended").isFalse();
+                rounds.add("round " + i + " " + (outcome.gotLease() ? "got a lease, closed it" : "InterruptedException"));
+                assertThat(outcome.flagAfterInterruptedException()).as(what + ": interrupt flag after InterruptedException").isFalse();
+                assertThat(reader.holder()).as(what + ": holder() once the thread ended" + lastRounds(rounds)).isEmpty();
+            }
+        }
+
+        @Test
+        @DisplayName("tryLock() interrupted at 30 varied moments keeps the interrupt flag and leaves no hold it gave no lease for")
+        void interruptedTryLockLeavesNoHold() throws InterruptedException {
+            requireRule(SafetyRule.INTERRUPT_LEAVES_NO_HOLD);
+            Mutex mutex = dlm(OWNER_A).newMutex(key());
+            Mutex reader = dlm(OWNER_B).newMutex(key());
+            record Outcome(boolean gotLease, RuntimeException failure, boolean flagAfterwards) { }
+            List<String> rounds = new ArrayList<>();
+            for (int i = 0; i < 30; i++) {
+                boolean interruptFirst = i % 10 == 0;
+                String what = "round " + i + ": tryLock() on a free key" + (interruptFirst ? ", interrupted before it starts" : "");
+                CountDownLatch started = new CountDownLatch(1);
+                CountDownLatch interruptSent = new CountDownLatch(1);
+                Attempt<Outcome> locker = inBackground("tryLock " + i, () -> {
+                    if (interruptFirst) {
+                        Thread.currentThread().interrupt();
+                    }
+                    started.countDown();
+                    Optional<Lease> lease = Optional.empty();
+                    RuntimeException failure = null;
+                    try {
+                        lease = mutex.tryLock();
+                    } catch (RuntimeException e) {
+                        failure = e;
+                    }
+                    spinUntil(interruptSent);
+                    boolean flag = Thread.interrupted(); // reads and clears it, so that close() runs uninterrupted
+                    lease.ifPresent(Lease::close);
+                    return new Outcome(lease.isPresent(), failure, flag);
+                });
+                started.await();
+                if (!interruptFirst) {
+                    spin(variedDelayNanos(i));
+                    locker.thread().interrupt();
+                }
+                interruptSent.countDown();
+                Outcome outcome = locker.get(Duration.ofSeconds(10));
+                locker.thread().join(TimeUnit.SECONDS.toMillis(5));
+                String result = outcome.gotLease() ? "got a lease, closed it"
+                        : outcome.failure() != null ? "threw " + outcome.failure() : "empty";
+                rounds.add("round " + i + " " + result);
+                assertThat(outcome.flagAfterwards()).as(what + " (" + result + "): interrupt flag afterwards").isTrue();
+                assertThat(reader.holder()).as(what + ": holder() once the thread ended" + lastRounds(rounds)).isEmpty();
+            }
+        }
+
+        // ---- LOST_BY_LOCAL_EXPIRY -------------------------------------------------------------
+
+        @Test
+        @DisplayName("an auto-refreshed lease (ttl 1.5 s) whose backend stops answering is lost, onLost run, no later than its expiresAt + 1 s")
+        void lostByLocalExpiryWhenBackendFreezes() throws InterruptedException {
+            requireRule(SafetyRule.LOST_BY_LOCAL_EXPIRY);
+            Duration ttl = Duration.ofMillis(1500);
+            // a refresh round that hangs for the timeout after a third of the ttl ends just before the
+            // expiry: an engine that marks the lease lost only at the end of a failed round is late
+            Duration operationTimeout = Duration.ofMillis(900);
+            Dlm dlm = dlm(options(OWNER_A).operationTimeout(operationTimeout).build());
+            Mutex mutex = dlm.newMutex(MutexOptions.builder(key()).ttl(ttl).autoRefresh(true).build());
+            Lease lease = acquired(mutex.tryLock(), "owner-a's auto-refreshed tryLock");
+            CountDownLatch lost = new CountDownLatch(1);
+            AtomicInteger lostCount = new AtomicInteger();
+            Instant[] lostAt = new Instant[2];
+            boolean[] validInCallback = new boolean[1];
+            lease.onLost(() -> {
+                lostAt[0] = clock.instant();
+                lostAt[1] = lease.expiresAt();
+                validInCallback[0] = lease.isValid();
+                lostCount.incrementAndGet();
+                lost.countDown();
+            });
+            Instant frozenAt;
+            try {
+                freezeBackend();
+                frozenAt = clock.instant();
+                assertThat(lost.await(10, TimeUnit.SECONDS)).as("onLost runs while the backend does not answer").isTrue();
+            } finally {
+                thawBackend();
+            }
+            Instant expiry = lostAt[1];
+            assertThat(expiry).as("expiresAt when onLost ran: from a refresh answered before the freeze")
+                    .isBeforeOrEqualTo(frozenAt.plus(ttl).plus(expiryGranularity()));
+            assertThat(lostAt[0]).as("when onLost ran: no later than the lease's expiresAt %s plus %s", expiry, LATE_SLACK)
+                    .isBeforeOrEqualTo(expiry.plus(LATE_SLACK));
+            assertThat(validInCallback[0]).as("isValid when onLost ran").isFalse();
+            assertThat(lease.isValid()).isFalse();
+            assertThat(lostCount.get()).as("onLost ran once").isEqualTo(1);
+        }
+
+        // ---- EXPIRED_LEASES_FORGOTTEN ---------------------------------------------------------
+
+        @Test
+        @DisplayName("200 leases that expire unclosed (some taken over by another owner, some by the owner elsewhere) are forgotten, and close() is quick and releases none")
+        void expiredLeasesAreForgotten() throws InterruptedException {
+            requireRule(SafetyRule.EXPIRED_LEASES_FORGOTTEN);
+            int count = 200;
+            Duration ttl = Duration.ofMillis(200);
+            Dlm a = dlm(OWNER_A);
+            List<Mutex> mutexes = new ArrayList<>(); // reachable, as a user's would be
+            List<WeakReference<Lease>> leases = new ArrayList<>();
+            long[] tokens = new long[count];
+            for (int i = 0; i < count; i++) {
+                Mutex mutex = a.newMutex(key("expiring-" + i), ttl);
+                mutexes.add(mutex);
+                leases.add(lockWeakly(mutex, tokens, i));
+            }
+
+            Dlm b = dlm(OWNER_B);
+            Dlm elsewhere = dlm(OWNER_A);
+            List<Lease> takenByB = new ArrayList<>();
+            List<Lease> takenElsewhere = new ArrayList<>();
+            Duration maxWait = Duration.ofSeconds(5).plus(expiryGranularity());
+            for (int i = 0; i < 40; i++) {
+                Lease taken = b.newMutex(key("expiring-" + i)).lock(maxWait);
+                assertThat(taken.fencingToken()).as("owner-b's token on expired key %d", i).isGreaterThan(tokens[i]);
+                takenByB.add(taken);
+            }
+            for (int i = 40; i < 60; i++) {
+                Mutex mutex = elsewhere.newMutex(key("expiring-" + i));
+                eventually("owner-a's hold on key " + i + " expires", maxWait).until(() -> mutex.holder().isEmpty());
+                Lease taken = acquired(mutex.tryLock(), "owner-a's tryLock through another Dlm on expired key " + i);
+                assertThat(taken.fencingToken()).as("a new hold on expired key %d", i).isGreaterThan(tokens[i]);
+                takenElsewhere.add(taken);
+            }
+
+            await("every expired lease is garbage-collected").pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100))
+                    .atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                        System.gc();
+                        assertThat(leases.stream().filter(ref -> ref.get() != null).count())
+                                .as("expired, unclosed leases of %d still reachable (the Mutex objects are kept; the Dlm should forget them)", count)
+                                .isZero();
+                    });
+            assertThat(mutexes).hasSize(count);
+
+            long start = now();
+            a.close();
+            assertThat(since(start)).as("close() of the Dlm whose %d leases expired took", count).isLessThan(LATE_SLACK);
+            Dlm reader = dlm(OWNER_C);
+            for (Lease taken : takenByB) {
+                assertThat(reader.newMutex(taken.key()).holder()).as("owner-b's hold on %s after owner-a's Dlm closed", taken.key())
+                        .get().extracting(LockInfo::fencingToken).isEqualTo(taken.fencingToken());
+            }
+            for (Lease taken : takenElsewhere) {
+                assertThat(reader.newMutex(taken.key()).holder())
+                        .as("owner-a's new hold through another Dlm on %s, after the first Dlm (whose lease expired) closed", taken.key())
+                        .get().extracting(LockInfo::fencingToken).isEqualTo(taken.fencingToken());
+                assertThat(taken.isValid()).isTrue();
+            }
+        }
+
+        // ---- CLOSED_DLM_ENDS_CALLS ------------------------------------------------------------
+
+        private void assertClosedAtOnce(String what, Callable<?> call) throws InterruptedException {
+            long start = now();
+            Attempt<?> attempt = inBackground(what, call);
+            Throwable failure = attempt.failure(Duration.ofSeconds(5));
+            assertThat(failure).as(what + " on a closed Dlm").isInstanceOf(IllegalStateException.class);
+            assertThat(Duration.ofNanos(attempt.finishedNanos() - start)).as(what + " on a closed Dlm failed after").isLessThan(LATE_SLACK);
+        }
+
+        @Test
+        @DisplayName("after close(): newMutex, lock, lock(maxWait), tryLock, unlock, holder and ping throw IllegalStateException at once; refresh() is false, Lease.close() a no-op")
+        void everyCallAfterCloseFails() throws InterruptedException {
+            requireRule(SafetyRule.CLOSED_DLM_ENDS_CALLS);
+            Dlm dlm = dlm(OWNER_A);
+            Mutex mutex = dlm.newMutex(key(), LONG_TTL);
+            Mutex refreshing = dlm.newMutex(MutexOptions.builder(key("refreshing")).ttl(Duration.ofSeconds(1)).autoRefresh(true).build());
+            Lease lease = acquired(mutex.tryLock(), "owner-a's tryLock");
+            Lease refreshed = acquired(refreshing.tryLock(), "owner-a's auto-refreshed tryLock");
+            dlm.close();
+
+            Dlm other = dlm(OWNER_B);
+            Lease taken = acquired(other.newMutex(key()).tryLock(), "owner-b's tryLock after the close");
+            assertClosedAtOnce("newMutex(key)", () -> dlm.newMutex(key()));
+            assertClosedAtOnce("newMutex(key, ttl)", () -> dlm.newMutex(key(), Duration.ofSeconds(5)));
+            assertClosedAtOnce("newMutex(options)", () -> dlm.newMutex(MutexOptions.builder(key()).build()));
+            assertClosedAtOnce("lock() on a held key", mutex::lock);
+            assertClosedAtOnce("lock(20 s) on a held key", () -> mutex.lock(Duration.ofSeconds(20)));
+            assertClosedAtOnce("lock(ZERO)", () -> mutex.lock(Duration.ZERO));
+            assertClosedAtOnce("lock() on a free key", refreshing::lock);
+            assertClosedAtOnce("tryLock()", mutex::tryLock);
+            assertClosedAtOnce("unlock()", () -> {
+                mutex.unlock();
+                return null;
+            });
+            assertClosedAtOnce("holder()", mutex::holder);
+            assertClosedAtOnce("ping()", dlm::ping);
+
+            for (Lease closed : List.of(lease, refreshed)) {
+                assertThat(closed.refresh()).as("refresh() of %s after close()", closed.key()).isFalse();
+                assertThat(closed.isValid()).isFalse();
+                closed.close();
+            }
+            assertThat(other.newMutex(key()).holder()).as("owner-b's hold after the closed Dlm's Lease.close()")
+                    .get().extracting(LockInfo::fencingToken).isEqualTo(taken.fencingToken());
+            assertThat(other.newMutex(key("refreshing")).holder()).as("the auto-refreshed key after close()").isEmpty();
+        }
+
+        @Test
+        @DisplayName("a Dlm closed while lock(), lock(maxWait), tryLock() or holder() runs ends it with IllegalStateException or its result, never another exception, leaving no hold (20 rounds)")
+        void closeDuringCallsEndsThemCleanly() throws InterruptedException {
+            requireRule(SafetyRule.CLOSED_DLM_ENDS_CALLS);
+            Lease held = acquired(dlm(OWNER_A).newMutex(key("held")).tryLock(), "owner-a's tryLock");
+            Dlm readers = dlm(OWNER_C);
+            Mutex readHeld = readers.newMutex(key("held"));
+            Mutex readFree = readers.newMutex(key("free"));
+            String[] kinds = {"a lock() waiting on a held key", "a lock(20 s) waiting on a held key",
+                    "a lock() starting on a free key", "a tryLock() starting on a free key", "a holder() starting"};
+            List<String> rounds = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                int kind = i % kinds.length;
+                String what = "round " + i + ": " + kinds[kind] + ", its Dlm closed under it";
+                Dlm closing = dlm(options(OWNER_B).waitingInterval(Duration.ofSeconds(5)).build());
+                Mutex onHeld = closing.newMutex(key("held"));
+                Mutex onFree = closing.newMutex(key("free"));
+                Callable<Object> call = switch (kind) {
+                    case 0 -> onHeld::lock;
+                    case 1 -> () -> onHeld.lock(Duration.ofSeconds(20));
+                    case 2 -> onFree::lock;
+                    case 3 -> onFree::tryLock;
+                    default -> onHeld::holder;
+                };
+                CountDownLatch started = new CountDownLatch(1);
+                Attempt<Object> attempt = inBackground("call " + i, () -> {
+                    started.countDown();
+                    return call.call();
+                });
+                started.await();
+                if (kind <= 1) {
+                    awaitBlocked(attempt);
+                } else {
+                    spin(variedDelayNanos(i));
+                }
+                closing.close();
+                Throwable failure = attempt.failureOrNull(Duration.ofSeconds(5));
+                attempt.thread().join(TimeUnit.SECONDS.toMillis(5));
+                rounds.add("round " + i + " " + (failure != null ? "threw " + failure : "returned"));
+                if (kind <= 1 || failure != null) {
+                    assertThat(failure).as(what + ": ended with").isInstanceOf(IllegalStateException.class);
+                }
+                assertThat(readFree.holder().map(LockInfo::owner)).as(what + ": the free key's holder afterwards" + lastRounds(rounds))
+                        .isNotEqualTo(Optional.of(OWNER_B));
+                LockInfo info = readHeld.holder().orElseThrow(() -> new AssertionError(what + ": owner-a's hold is gone" + lastRounds(rounds)));
+                assertThat(info.owner()).as(what + ": the held key's holder afterwards").isEqualTo(OWNER_A);
+                assertThat(info.fencingToken()).isEqualTo(held.fencingToken());
             }
         }
     }
