@@ -201,14 +201,15 @@ final class StoreMutex implements Mutex {
                 throw dlm.backend().translate("acquire of '" + key + "'", new IllegalStateException(
                         "the store granted a hold without a fencing token (" + hold + ")"));
             }
-            StoreLease lease = dlm.admit(this, hold, start);
             if (dlm.isClosed()) {
-                // close() waits for this call before its sweep: end the hold here, not through a sweep that
-                // would hand the caller a lease already released
-                dlm.releaseWhileClosing(lease);
+                // close() waits for this call before its sweep. The call fails, so it leaves what it
+                // found: a hold it created is undone, a hold the owner had before (a relock) stays.
+                if (acquisition.outcome() == Acquisition.Outcome.ACQUIRED) {
+                    undoWhileClosing(attemptId);
+                }
                 throw new IllegalStateException("this Dlm was closed while '" + key + "' was being acquired");
             }
-            return new Attempt(lease, hold);
+            return new Attempt(dlm.admit(this, hold, start), hold);
         } finally {
             dlm.backend().exit();
         }
@@ -235,6 +236,15 @@ final class StoreMutex implements Mutex {
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
+        }
+    }
+
+    private void undoWhileClosing(String attemptId) {
+        String operation = "undo of the acquire of '" + key + "'";
+        LockStore.Undo undone = dlm.backend().whileClosing(operation, () -> dlm.store().undoAcquire(key, owner, attemptId));
+        if (undone == LockStore.Undo.UNSUPPORTED) {
+            // the reply said this attempt created the hold, and no other acquire of the holder runs in this Dlm
+            dlm.backend().whileClosing(operation, () -> dlm.store().release(key, owner));
         }
     }
 

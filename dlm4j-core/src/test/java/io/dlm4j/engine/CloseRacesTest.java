@@ -78,6 +78,25 @@ class CloseRacesTest {
     }
 
     @Test
+    @DisplayName("closed while a relock is in flight: the relock fails, and the hold the owner had before stays")
+    void closeWhileRelockingKeepsTheHold() throws Exception {
+        Lease existing = held(mutex(fixture.dlm(), OWNER, TTL, false));
+        StoreBackedDlm dlm = fixture.dlm();
+        Mutex relock = mutex(dlm, OWNER, TTL, false);
+        store.next("acquire", applyThenWait(entered, go));
+        var locker = fixture.inBackground("lock()", relock::lock);
+        entered.await();
+        var closer = closeInBackground(dlm);
+        closer.awaitParked();
+        go.countDown();
+
+        assertThat(locker.failure()).isInstanceOf(IllegalStateException.class);
+        closer.get();
+        assertThat(store.peek(KEY)).hasValueSatisfying(h -> assertThat(h.fencingToken()).isEqualTo(existing.fencingToken()));
+        assertThat(existing.isValid()).isTrue();
+    }
+
+    @Test
     @DisplayName("closed while a refresh round is in the store: the store closes after the round, and the lease is released")
     void closeWhileRefreshing() throws Exception {
         StoreBackedDlm dlm = fixture.dlm();

@@ -7,6 +7,7 @@ import io.dlm4j.testkit.RedisServer;
 import io.lettuce.core.RedisClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import java.util.Map;
 
 /** The whole contract on one real Redis server. */
 class RedisConformanceTest extends ConformanceSuite {
@@ -49,5 +50,11 @@ class RedisConformanceTest extends ConformanceSuite {
     @Override
     protected void thawBackend() {
         server.resume();
+    }
+
+    @Override
+    protected Map<SafetyRule, String> knownSafetyGaps() {
+        return Map.of(SafetyRule.RELOCK_NEVER_SHORTENS, GAP_STORE_SETS_TTL_FROM_NOW,
+                SafetyRule.FAILED_RELOCK_KEEPS_HOLD, GAP_NO_ATTEMPT_MARKS);
     }
 }
