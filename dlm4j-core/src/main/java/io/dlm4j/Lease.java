@@ -48,9 +48,10 @@ public interface Lease extends AutoCloseable {
      * Runs {@code callback} once if the hold is lost while not released: a refresh found it gone
      * or taken over, the owner acquired the key anew, or an auto-refreshed lease reached its local
      * expiry without a successful refresh (it is marked lost then, not at the end of a late
-     * refresh). A loss found later runs the callback on the Dlm's callback executor
+     * refresh). A loss found in the background runs the callback on the Dlm's callback executor
      * ({@link DlmOptions#callbackExecutor()}, by default a thread of the Dlm's own), never on the
-     * thread that refreshes; a lease already lost runs it at once on the calling thread.
+     * thread that refreshes; a loss found by {@link #refresh()} runs it on the thread that called
+     * refresh, before it returns false; a lease already lost runs it at once on the calling thread.
      *
      * @throws NullPointerException if {@code callback} is null
      */

@@ -1,5 +1,6 @@
 package io.dlm4j.engine;
 
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -8,54 +9,55 @@ import java.util.concurrent.locks.ReentrantLock;
  * closes under them. Without it a call racing {@code close()} fails on the client library's own
  * shutdown ("rejected from ThreadPoolExecutor[Shutting down]") and reports that as a backend
  * failure, and an acquire that lands after the sweep of held leases leaves its hold behind.
+ *
+ * <p>One atomic word holds both the count and the closed flag (its sign bit), so that entering
+ * and leaving cost a compare-and-set, not a lock, on every call; the lock is taken only to wait
+ * for the last call of a closing Dlm.
  */
 final class CallGate {
 
+    private static final int CLOSED = Integer.MIN_VALUE;
+
+    private final AtomicInteger state = new AtomicInteger(); // CLOSED bit | calls in progress
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition idle = lock.newCondition();
-    private int inProgress; // guarded by lock
-    private volatile boolean closed;
 
     /** Counts a call in; throws if the Dlm is closed. Every successful enter is paired with {@link #exit()}. */
     void enter(String describeDlm) {
-        lock.lock();
-        try {
-            if (closed) {
+        int current;
+        do {
+            current = state.get();
+            if ((current & CLOSED) != 0) {
                 throw closedException(describeDlm);
             }
-            inProgress++;
-        } finally {
-            lock.unlock();
-        }
+        } while (!state.compareAndSet(current, current + 1));
     }
 
     void exit() {
-        lock.lock();
-        try {
-            if (--inProgress == 0) {
+        if (state.decrementAndGet() == CLOSED) {
+            lock.lock();
+            try {
                 idle.signalAll();
+            } finally {
+                lock.unlock();
             }
-        } finally {
-            lock.unlock();
         }
     }
 
     boolean isClosed() {
-        return closed;
+        return (state.get() & CLOSED) != 0;
     }
 
     /** Refuses new calls from now on; true the first time. */
     boolean close() {
-        lock.lock();
-        try {
-            if (closed) {
+        int current;
+        do {
+            current = state.get();
+            if ((current & CLOSED) != 0) {
                 return false;
             }
-            closed = true;
-            return true;
-        } finally {
-            lock.unlock();
-        }
+        } while (!state.compareAndSet(current, current | CLOSED));
+        return true;
     }
 
     /**
@@ -68,7 +70,7 @@ final class CallGate {
         lock.lock();
         try {
             long left = nanos;
-            while (inProgress > 0) {
+            while (state.get() != CLOSED) {
                 if (left <= 0) {
                     return false;
                 }

@@ -10,6 +10,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -21,6 +23,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * The one implementation of {@link Dlm} for every backend: it turns a {@link LockStore} (a page of
@@ -229,20 +232,27 @@ public final class StoreBackedDlm implements Dlm {
     }
 
     /** A refresh of {@code lease} answered: the hold lasts that long, for every lease of it; or it is gone. */
-    void refreshed(StoreLease lease, ValidityStart start, Optional<Duration> validity) {
+    void refreshed(StoreLease lease, ValidityStart start, Optional<Duration> validity, Consumer<Runnable> runCallback) {
+        List<Runnable> callbacks = new ArrayList<>();
         for (StoreLease sibling : holders.leasesOf(lease.key(), lease.owner())) {
             if (sibling != lease && sibling.fencingToken() == lease.fencingToken()) {
-                apply(sibling, start, validity);
+                apply(sibling, start, validity, callbacks);
             }
         }
-        apply(lease, start, validity);
+        apply(lease, start, validity, callbacks);
+        callbacks.forEach(runCallback);
     }
 
-    private static void apply(StoreLease lease, ValidityStart start, Optional<Duration> validity) {
+    /** {@link #refreshed(StoreLease, ValidityStart, Optional, Consumer)} with callbacks on the callback executor. */
+    void refreshed(StoreLease lease, ValidityStart start, Optional<Duration> validity) {
+        refreshed(lease, start, validity, this::runCallback);
+    }
+
+    private static void apply(StoreLease lease, ValidityStart start, Optional<Duration> validity, List<Runnable> callbacks) {
         if (validity.isPresent()) {
             lease.extend(start, validity.get());
         } else {
-            lease.markLost("a refresh found the lock no longer held by its owner");
+            callbacks.addAll(lease.takeLost("a refresh found the lock no longer held by its owner"));
         }
     }
 

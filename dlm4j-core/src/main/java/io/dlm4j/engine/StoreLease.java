@@ -92,15 +92,17 @@ final class StoreLease implements Lease {
             }
             throw e;
         }
-        dlm.refreshed(this, start, validity);
+        // a loss this call found is the caller's news: its callbacks run here, before refresh() returns
+        dlm.refreshed(this, start, validity, StoreLease::runCallback);
         return validity.isPresent() && state == State.ACTIVE;
     }
 
     /**
      * {@inheritDoc}
      *
-     * <p>A loss found later runs the callback on the Dlm's callback executor
-     * ({@link io.dlm4j.DlmOptions#callbackExecutor()}); a lease already lost runs it at once on
+     * <p>A loss found in the background runs the callback on the Dlm's callback executor
+     * ({@link io.dlm4j.DlmOptions#callbackExecutor()}); one found by {@link #refresh()} runs it on
+     * the thread that called refresh, before it returns; a lease already lost runs it at once on
      * the calling thread.
      */
     @Override
@@ -153,11 +155,16 @@ final class StoreLease implements Lease {
      * executor.
      */
     void markLost(String why) {
+        takeLost(why).forEach(dlm::runCallback);
+    }
+
+    /** Marks this lease lost, if it is active; returns its callbacks for the caller to run. */
+    List<Runnable> takeLost(String why) {
         List<Runnable> callbacks;
         lock.lock();
         try {
             if (state != State.ACTIVE) {
-                return;
+                return List.of();
             }
             state = State.LOST;
             callbacks = List.copyOf(lostCallbacks);
@@ -167,7 +174,7 @@ final class StoreLease implements Lease {
             lock.unlock();
         }
         LOG.debug("lease of '{}' for '{}' (token {}) lost: {}", key(), owner(), fencingToken, why);
-        callbacks.forEach(dlm::runCallback);
+        return callbacks;
     }
 
     /** The store says the hold lasts {@code validity} from {@code start}: this lease says so too. */

@@ -100,6 +100,20 @@ class LostAndRefreshTest {
     }
 
     @Test
+    @DisplayName("a loss found by the caller's refresh() runs onLost on the caller's thread before refresh() returns false")
+    void refreshFindingTheLossRunsCallbacksFirst() {
+        StoreBackedDlm dlm = fixture.dlm(DlmOptions.builder()); // its own callback thread
+        Lease lease = held(mutex(dlm, OWNER, TTL, false));
+        Thread caller = Thread.currentThread();
+        List<Thread> ranOn = new CopyOnWriteArrayList<>();
+        lease.onLost(() -> ranOn.add(Thread.currentThread()));
+        store.drop(KEY);
+        assertThat(lease.refresh()).isFalse();
+        assertThat(ranOn).containsExactly(caller);
+        dlm.close();
+    }
+
+    @Test
     @DisplayName("by default a callback runs on the Dlm's callback thread, and a slow one holds up no refresh")
     void slowCallbackDelaysNoRefresh() throws Exception {
         StoreBackedDlm dlm = fixture.dlm(DlmOptions.builder());

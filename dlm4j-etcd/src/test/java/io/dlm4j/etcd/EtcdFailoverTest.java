@@ -109,17 +109,21 @@ class EtcdFailoverTest {
     }
 
     /**
-     * An auto-refreshed hold (ttl 2 s, the client on all members) while the leader is killed: after
+     * An auto-refreshed hold (ttl 6 s, the client on all members) while the leader is killed: after
      * the election the hold is still there with its token, as a Dlm on the surviving members sees
      * it; another owner cannot take it; the lease stays valid (its refreshes go on, and the new
      * leader renewed the etcd lease anyway); new holds on other keys work. When the old leader comes
      * back, its own copy of the key has the same create revision.
+     *
+     * <p>The lease's ttl (6 s) outlasts an election plus a refresh period: an auto-refreshed lease
+     * none of whose refreshes succeeds within its ttl is marked lost at its local expiry (a safety
+     * rule), even where etcd itself kept the hold through the election.
      */
     @Test
     void aHoldAndItsTokenSurviveTheLossOfTheLeader() {
         String key = newKey("leader-killed");
         try (Dlm holderDlm = EtcdDlm.create(client, options("holder"))) {
-            Lease lease = holderDlm.newMutex(MutexOptions.builder(key).autoRefresh(true).build())
+            Lease lease = holderDlm.newMutex(MutexOptions.builder(key).ttl(Duration.ofSeconds(6)).autoRefresh(true).build())
                     .tryLock().orElseThrow();
             AtomicInteger lost = new AtomicInteger();
             lease.onLost(lost::incrementAndGet);
