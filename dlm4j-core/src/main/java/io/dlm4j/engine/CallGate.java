@@ -62,26 +62,33 @@ final class CallGate {
 
     /**
      * Waits until no call is in progress, at most {@code nanos} (every store call ends within the
-     * operation timeout); an interrupt ends the wait early and is kept.
+     * operation timeout). Not interruptible: a close on an interrupted thread (a cancelled task's
+     * try-with-resources) must still not close the store under a call; the interrupt is kept.
      *
      * @return whether the calls ended in time
      */
     boolean awaitIdle(long nanos) {
+        boolean interrupted = false;
+        long deadline = System.nanoTime() + nanos;
         lock.lock();
         try {
-            long left = nanos;
             while (state.get() != CLOSED) {
+                long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     return false;
                 }
-                left = idle.awaitNanos(left);
+                try {
+                    idle.awaitNanos(left);
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
             }
             return true;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
         } finally {
             lock.unlock();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

@@ -83,8 +83,15 @@ public final class StoreBackedDlm implements Dlm {
         this.callbacks = given.orElse(ownCallbackThread);
         Duration housekeeping = store.housekeepingInterval();
         if (!housekeeping.isZero()) {
-            scheduler.scheduleRepeating(() -> backend.logFailure("housekeeping", store::housekeeping),
-                    housekeeping.toNanos());
+            // timed on the scheduler, run on the refresh thread: a hung store must not delay expiry timers
+            Runnable work = () -> backend.logFailure("housekeeping", store::housekeeping);
+            scheduler.scheduleRepeating(() -> {
+                try {
+                    this.refreshWorker.execute(work);
+                } catch (RejectedExecutionException closing) {
+                    // the Dlm is closing
+                }
+            }, housekeeping.toNanos());
         }
     }
 
@@ -216,14 +223,15 @@ public final class StoreBackedDlm implements Dlm {
     /**
      * A new lease on {@code hold}, which the store just granted or extended. Every other lease of
      * the holder reports the store's expiry from now on; one with another token belonged to a
-     * hold that has ended, and is lost.
+     * hold that has ended, and is lost: its callbacks go to {@code lostCallbacks}, for the caller to
+     * hand on once it has left the holder's section (a callback may unlock the key itself).
      */
-    StoreLease admit(StoreMutex mutex, StoredHold hold, ValidityStart start) {
+    StoreLease admit(StoreMutex mutex, StoredHold hold, ValidityStart start, List<Runnable> lostCallbacks) {
         for (StoreLease sibling : holders.leasesOf(mutex.key(), mutex.owner())) {
             if (sibling.fencingToken() == hold.fencingToken()) {
                 sibling.extend(start, hold.remaining());
             } else {
-                sibling.markLost("the owner holds the lock again with token " + hold.fencingToken());
+                lostCallbacks.addAll(sibling.takeLost("the owner holds the lock again with token " + hold.fencingToken()));
             }
         }
         StoreLease lease = new StoreLease(this, mutex, hold.fencingToken(), start, hold.remaining());
@@ -260,6 +268,11 @@ public final class StoreBackedDlm implements Dlm {
     void release(String key, String owner) {
         backend.enter();
         try (Holders.Section serial = holders.enter(key, owner)) {
+            if (gate.isClosed()) {
+                // queued behind a call that the close waited for: the close's sweep releases the hold
+                endLeases(key, owner);
+                throw CallGate.closedException(store.describe());
+            }
             endLeases(key, owner);
             backend.inside("release of '" + key + "'", () -> store.release(key, owner));
         } finally {
@@ -280,7 +293,9 @@ public final class StoreBackedDlm implements Dlm {
                 throw e;
             }
             lease.markReleased(); // closed meanwhile: the close releases the hold
+            return;
         }
+        lease.markReleased(); // an expired lease is no longer among the holder's leases
     }
 
     /** Ends the hold of {@code lease}'s holder from within a closing Dlm (or a call it waits for). */

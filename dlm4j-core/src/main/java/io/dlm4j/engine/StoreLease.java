@@ -29,7 +29,11 @@ final class StoreLease implements Lease {
 
     private static final Logger LOG = LoggerFactory.getLogger(StoreLease.class);
 
-    private enum State { ACTIVE, RELEASED, LOST }
+    /**
+     * EXPIRED: past its local expiry without auto-refresh, and forgotten by the Dlm. It no longer
+     * vouches for a hold: it is never extended again, and its refresh() reports the loss.
+     */
+    private enum State { ACTIVE, EXPIRED, RELEASED, LOST }
 
     private final StoreBackedDlm dlm;
     private final StoreMutex mutex;
@@ -78,6 +82,10 @@ final class StoreLease implements Lease {
 
     @Override
     public boolean refresh() {
+        if (state == State.EXPIRED) {
+            takeLost("it expired before this refresh").forEach(StoreLease::runCallback);
+            return false;
+        }
         if (state != State.ACTIVE || dlm.isClosed()) {
             return false;
         }
@@ -112,7 +120,7 @@ final class StoreLease implements Lease {
         lock.lock();
         try {
             runNow = state == State.LOST;
-            if (state == State.ACTIVE) {
+            if (state == State.ACTIVE || state == State.EXPIRED) {
                 lostCallbacks.add(callback);
             }
         } finally {
@@ -129,7 +137,7 @@ final class StoreLease implements Lease {
      */
     @Override
     public void close() {
-        if (state == State.ACTIVE) {
+        if (state == State.ACTIVE || state == State.EXPIRED) {
             dlm.release(this);
         }
     }
@@ -138,7 +146,7 @@ final class StoreLease implements Lease {
     boolean markReleased() {
         lock.lock();
         try {
-            if (state != State.ACTIVE) {
+            if (state != State.ACTIVE && state != State.EXPIRED) {
                 return false;
             }
             state = State.RELEASED;
@@ -163,7 +171,7 @@ final class StoreLease implements Lease {
         List<Runnable> callbacks;
         lock.lock();
         try {
-            if (state != State.ACTIVE) {
+            if (state != State.ACTIVE && state != State.EXPIRED) {
                 return List.of();
             }
             state = State.LOST;
@@ -185,9 +193,6 @@ final class StoreLease implements Lease {
                 return;
             }
             setValidity(start, validity);
-            if (!remembered) {
-                remember(); // it had expired and was forgotten; a refresh brought it back
-            }
         } finally {
             lock.unlock();
         }
@@ -252,9 +257,10 @@ final class StoreLease implements Lease {
             if (autoRefresh) {
                 lost = true;
             } else {
-                // expired without being closed: nothing refers to it but the user's reference
-                remembered = false;
-                dlm.holders().remove(this);
+                // expired without being closed: the Dlm forgets it, and it never comes back (an
+                // unlock or a new token it can no longer see must not be undone by a late refresh)
+                state = State.EXPIRED;
+                endLocked();
             }
         } finally {
             lock.unlock();

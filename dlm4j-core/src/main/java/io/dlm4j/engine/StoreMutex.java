@@ -13,6 +13,8 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
@@ -182,8 +184,21 @@ final class StoreMutex implements Mutex {
      * created is shared by a lease of this Dlm.
      */
     private Attempt attempt(boolean interruptibly) throws InterruptedException {
+        List<Runnable> lostCallbacks = new ArrayList<>();
+        try {
+            return attempt(interruptibly, lostCallbacks);
+        } finally {
+            lostCallbacks.forEach(dlm::runCallback); // outside the section: a callback may unlock the key
+        }
+    }
+
+    private Attempt attempt(boolean interruptibly, List<Runnable> lostCallbacks) throws InterruptedException {
         dlm.backend().enter();
         try (Holders.Section serial = dlm.holders().enter(key, owner, interruptibly)) {
+            if (dlm.isClosed()) {
+                // queued behind a call that the close waited for: send nothing more to the store
+                throw new IllegalStateException("this Dlm was closed while '" + key + "' was waiting to be acquired");
+            }
             String attemptId = AttemptIds.next();
             ValidityStart start = dlm.validityStart();
             Acquisition acquisition;
@@ -201,15 +216,17 @@ final class StoreMutex implements Mutex {
                 throw dlm.backend().translate("acquire of '" + key + "'", new IllegalStateException(
                         "the store granted a hold without a fencing token (" + hold + ")"));
             }
+            StoreLease lease = dlm.admit(this, hold, start, lostCallbacks);
             if (dlm.isClosed()) {
                 // close() waits for this call before its sweep. The call fails, so it leaves what it
                 // found: a hold it created is undone, a hold the owner had before (a relock) stays.
+                lease.markReleased();
                 if (acquisition.outcome() == Acquisition.Outcome.ACQUIRED) {
                     undoWhileClosing(attemptId);
                 }
                 throw new IllegalStateException("this Dlm was closed while '" + key + "' was being acquired");
             }
-            return new Attempt(dlm.admit(this, hold, start), hold);
+            return new Attempt(lease, hold);
         } finally {
             dlm.backend().exit();
         }

@@ -135,6 +135,47 @@ class CloseRacesTest {
         assertThat(store.calls).as("store calls after close").hasSize((int) calls);
     }
 
+    @Test
+    @DisplayName("close() on an interrupted thread still waits for the call in progress before closing the store")
+    void interruptedCloserStillWaits() throws Exception {
+        StoreBackedDlm dlm = fixture.dlm();
+        Mutex mutex = mutex(dlm, OWNER, TTL, false);
+        store.next("acquire", applyThenWait(entered, go));
+        var locker = fixture.inBackground("lock()", mutex::lock);
+        entered.await();
+        var closer = fixture.inBackground("interrupted close()", () -> {
+            Thread.currentThread().interrupt();
+            dlm.close();
+            return Thread.currentThread().isInterrupted();
+        });
+        closer.awaitParked();
+        assertThat(store.closed).isFalse();
+        go.countDown();
+        assertThat(locker.failure()).isInstanceOf(IllegalStateException.class);
+        assertThat(closer.get()).as("the closer's interrupt flag, kept").isTrue();
+        assertThat(store.peek(KEY)).isEmpty();
+        assertThat(store.calledWhileClosedOrClosedUnderACall).isFalse();
+    }
+
+    @Test
+    @DisplayName("a try queued behind a call that the close waits for sends nothing to the store and ends with IllegalStateException")
+    void queuedTryAfterCloseSendsNothing() throws Exception {
+        StoreBackedDlm dlm = fixture.dlm();
+        store.next("acquire", applyThenWait(entered, go));
+        var first = fixture.inBackground("first lock()", mutex(dlm, OWNER, TTL, false)::lock);
+        entered.await();
+        var queued = fixture.inBackground("queued tryLock()", mutex(dlm, OWNER, TTL, false)::tryLock);
+        queued.awaitParked();
+        var closer = closeInBackground(dlm);
+        closer.awaitParked();
+        go.countDown();
+        assertThat(first.failure()).isInstanceOf(IllegalStateException.class);
+        assertThat(queued.failure()).isInstanceOf(IllegalStateException.class);
+        closer.get();
+        assertThat(store.count("acquire")).as("acquires sent").isEqualTo(1);
+        assertThat(store.calledWhileClosedOrClosedUnderACall).isFalse();
+    }
+
     private EngineFixture.Background<Void> closeInBackground(StoreBackedDlm dlm) {
         return fixture.inBackground("close()", () -> {
             dlm.close();

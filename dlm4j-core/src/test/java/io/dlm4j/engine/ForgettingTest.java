@@ -67,16 +67,19 @@ class ForgettingTest {
     }
 
     @Test
-    @DisplayName("an expired, forgotten lease that a refresh finds still held comes back")
-    void refreshBringsBack() {
-        store.marksAttempts = true;
+    @DisplayName("an expired, forgotten lease never comes back: its refresh() is false and runs onLost, even if the owner holds the key again")
+    void expiredLeaseStaysExpired() {
         Lease lease = held(mutex(dlm, OWNER, Duration.ofSeconds(1), false));
-        // another process of the owner keeps the hold alive
-        held(mutex(fixture.dlm(), OWNER, Duration.ofSeconds(10), false));
+        java.util.concurrent.atomic.AtomicInteger lost = new java.util.concurrent.atomic.AtomicInteger();
+        lease.onLost(lost::incrementAndGet);
         fixture.scheduler.advance(Duration.ofSeconds(2));
-        assertThat(dlm.holders().size()).isZero();
-        assertThat(lease.refresh()).isTrue();
-        assertThat(lease.isValid()).isTrue();
+        Lease fresh = held(mutex(dlm, OWNER, Duration.ofSeconds(10), false)); // a new token the old lease cannot see
+        assertThat(fresh.fencingToken()).isGreaterThan(lease.fencingToken());
+        assertThat(lease.refresh()).as("refresh of the expired lease").isFalse();
+        assertThat(lease.isValid()).isFalse();
+        assertThat(lost.get()).isEqualTo(1);
+        assertThat(store.peek(io.dlm4j.engine.EngineFixture.KEY)).as("the new hold, untouched")
+                .hasValueSatisfying(h -> assertThat(h.fencingToken()).isEqualTo(fresh.fencingToken()));
         assertThat(dlm.holders().size()).isEqualTo(1);
     }
 

@@ -109,6 +109,20 @@ class SiblingLeasesTest {
     }
 
     @Test
+    @DisplayName("an onLost that unlocks the key, found by an acquire, runs after that acquire: its unlock ends the new lease too, never leaving a valid lease without a hold")
+    void callbackUnlockingRunsAfterTheAcquire() {
+        Mutex mutex = mutex(dlm, OWNER, Duration.ofSeconds(10), false);
+        Lease old = held(mutex);
+        old.onLost(mutex::unlock); // a cleanup in the callback, on the thread that found the loss
+        store.drop(KEY);
+        Lease fresh = held(mutex);
+        // the callback ran after the new lease was admitted, so its unlock ended the new lease too:
+        // never a valid lease without a hold
+        assertThat(fresh.isValid()).isEqualTo(store.peek(KEY).isPresent());
+        assertThat(fresh.isValid()).isFalse();
+    }
+
+    @Test
     @DisplayName("when the owner acquires anew (a new token), the leases of the ended hold are lost")
     void newTokenLosesOldLeases() {
         Mutex mutex = mutex(dlm, OWNER, Duration.ofSeconds(10), false);
