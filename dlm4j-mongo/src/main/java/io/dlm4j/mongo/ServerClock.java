@@ -9,6 +9,7 @@ import org.bson.Document;
 
 import java.time.Duration;
 import java.util.Date;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
 import static com.mongodb.client.model.Filters.eq;
@@ -47,13 +48,19 @@ final class ServerClock {
      */
     private final ReentrantLock lock = new ReentrantLock();
     private volatile Reading reading;
+    /**
+     * The latest time handed out: a more accurate reading may be up to a round trip behind the
+     * previous one, and a clock that steps back would judge a hold live just after a release judged
+     * it expired (seen with a sub-millisecond ttl: the release matched nothing, the read found a hold).
+     */
+    private final AtomicLong lastMillis = new AtomicLong(Long.MIN_VALUE);
 
     ServerClock(MongoCollection<Document> collection) {
         // a scratch document: no need to wait for replication, and that keeps the round trip short
         this.probes = collection.withWriteConcern(WriteConcern.W1);
     }
 
-    /** The server's time now, as well as this client knows it. */
+    /** The server's time now, as well as this client knows it; never earlier than a time it returned before. */
     Date now() {
         Reading r = reading;
         if (r == null) {
@@ -61,7 +68,8 @@ final class ServerClock {
             r = reading;
         }
         long elapsedMillis = (System.nanoTime() - r.localNanos()) / 1_000_000;
-        return new Date(r.serverMillis() + elapsedMillis);
+        long millis = r.serverMillis() + elapsedMillis;
+        return new Date(lastMillis.accumulateAndGet(millis, Math::max));
     }
 
     boolean isMeasured() {
