@@ -98,8 +98,4 @@ final class ManualScheduler implements Scheduler {
     synchronized long pending() {
         return tasks.stream().filter(t -> !t.cancelled).count();
     }
-
-    static Duration ms(long millis) {
-        return Duration.ofMillis(millis);
-    }
 }
