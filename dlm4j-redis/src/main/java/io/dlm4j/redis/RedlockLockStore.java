@@ -304,7 +304,11 @@ final class RedlockLockStore implements LockStore {
             try {
                 replies.add(new Reply<>(targets.get(i), Replies.await(pending.get(i), left, "Redis"), null));
             } catch (RuntimeException e) {
-                replies.add(new Reply<>(targets.get(i), null, e));
+                // the time left for this master says nothing to a reader; the limit all of them had does
+                RuntimeException failure = e.getCause() instanceof TimeoutException
+                        ? new IllegalStateException("no answer within " + limit.toMillis() + " ms", e.getCause())
+                        : e;
+                replies.add(new Reply<>(targets.get(i), null, failure));
             }
         }
         return replies;

@@ -269,7 +269,7 @@ class RedisFailureTest {
         }
     }
 
-    /** With {@code appendfsync always}, a hold and the fence counter survive kill -9. */
+    /** With the append-only file (written before each reply), a hold and the fence counter survive kill -9. */
     @Test
     void aPersistentServerKeepsHoldsAndFenceCountersAcrossAKill() {
         server = RedisServer.start(RedisServer.Options.builder().persistent(true).build());

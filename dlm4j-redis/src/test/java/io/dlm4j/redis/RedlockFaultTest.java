@@ -257,6 +257,23 @@ class RedlockFaultTest {
     }
 
     @Test
+    void aHungMajorityFailsNamingTheLimitEveryMasterHad() {
+        Dlm alice = dlm("alice");
+        Mutex mutex = alice.newMutex(key("hung-majority"), Duration.ofSeconds(2)); // per-node timeout 200 ms
+        List.of(0, 1, 2).forEach(i -> servers.get(i).pause());
+        try {
+            assertThatThrownBy(mutex::tryLock)
+                    .isInstanceOf(LockBackendException.class)
+                    .hasMessageContaining("only 2 of 5 Redis masters answered")
+                    .hasMessageContaining(servers.get(0).hostAndPort() + ": no answer within 200 ms")
+                    .hasMessageContaining(servers.get(2).hostAndPort() + ": no answer within 200 ms")
+                    .hasMessageNotContaining("PT0S");
+        } finally {
+            List.of(0, 1, 2).forEach(i -> servers.get(i).resume());
+        }
+    }
+
+    @Test
     void aHungMasterDoesNotBlockADlmThatHasNotConnectedToItYet() {
         String key = key("hung-fresh");
         warmUpClientLibrary();

@@ -25,7 +25,7 @@ import static org.awaitility.Awaitility.await;
 /**
  * Fencing tokens of Redlock, where no single master is authoritative: strictly increasing across
  * owners and Dlms while minorities of persistent masters are killed (SIGKILL), restarted with their
- * data (appendfsync always) or hung (SIGSTOP) between and during acquisitions.
+ * data (append-only file) or hung (SIGSTOP) between and during acquisitions.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class RedlockFencingTest {
