@@ -49,8 +49,7 @@ final class InMemoryLockStore implements LockStore {
 
     @Override
     public Subscription onRelease(String key, Runnable wake) {
-        Runnable unsubscribe = table.subscribe(key, wake);
-        return unsubscribe::run;
+        return table.subscribe(key, wake);
     }
 
     @Override

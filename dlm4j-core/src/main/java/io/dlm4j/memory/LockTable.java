@@ -2,15 +2,13 @@ package io.dlm4j.memory;
 
 import io.dlm4j.spi.Acquisition;
 import io.dlm4j.spi.StoredHold;
+import io.dlm4j.spi.Subscription;
+import io.dlm4j.spi.WakeUps;
 
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArraySet;
 
 /**
  * The JVM-wide table that every {@link InMemoryDlm} shares, as processes share a server. Its clock
@@ -39,7 +37,7 @@ final class LockTable {
     private final Map<String, Hold> holds = new HashMap<>();
     // One counter per key ever locked, kept when holds go, so that tokens never repeat.
     private final Map<String, Long> lastTokens = new HashMap<>();
-    private final Map<String, Set<Runnable>> releaseListeners = new ConcurrentHashMap<>();
+    private final WakeUps releaseListeners = new WakeUps();
 
     synchronized Acquisition acquire(String key, String owner, Duration ttl, String attempt) {
         long now = System.nanoTime();
@@ -112,18 +110,11 @@ final class LockTable {
         notifyReleased(key);
     }
 
-    Runnable subscribe(String key, Runnable wake) {
-        releaseListeners.computeIfAbsent(key, k -> new CopyOnWriteArraySet<>()).add(wake);
-        return () -> releaseListeners.computeIfPresent(key, (k, listeners) -> {
-            listeners.remove(wake);
-            return listeners.isEmpty() ? null : listeners;
-        });
+    Subscription subscribe(String key, Runnable wake) {
+        return releaseListeners.add(key, wake);
     }
 
     private void notifyReleased(String key) {
-        Set<Runnable> listeners = releaseListeners.get(key);
-        if (listeners != null) {
-            List.copyOf(listeners).forEach(Runnable::run);
-        }
+        releaseListeners.wake(key);
     }
 }
