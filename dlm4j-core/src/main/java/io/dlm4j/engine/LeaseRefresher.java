@@ -1,6 +1,7 @@
 package io.dlm4j.engine;
 
 import io.dlm4j.spi.HoldToRefresh;
+import io.dlm4j.spi.RefreshResult;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -138,13 +139,29 @@ final class LeaseRefresher {
         List<HoldToRefresh> holds = active.stream().map(StoreLease::holdToRefresh).toList();
         ValidityStart start = dlm.validityStart();
         try {
-            List<Optional<Duration>> results = dlm.backend().call(describe(holds), () -> dlm.store().refreshAll(holds));
+            List<RefreshResult> results = dlm.backend().call(describe(holds), () -> dlm.store().refreshEach(holds));
             if (results.size() != holds.size()) {
                 throw new IllegalStateException("the store answered " + results.size()
                         + " results for " + holds.size() + " refreshes");
             }
+            List<String> undecided = new ArrayList<>();
+            RuntimeException why = null;
             for (int i = 0; i < active.size(); i++) {
-                dlm.refreshed(active.get(i), start, results.get(i));
+                RefreshResult result = results.get(i);
+                switch (result.outcome()) {
+                    case EXTENDED -> dlm.refreshed(active.get(i), start, Optional.of(result.remaining()));
+                    case NOT_HELD -> dlm.refreshed(active.get(i), start, Optional.empty());
+                    case UNDECIDED -> {
+                        // neither extended nor lost: the next period tries again, the expiry timer bounds it
+                        undecided.add(holds.get(i).key());
+                        why = why == null ? result.failure() : why;
+                    }
+                }
+            }
+            if (why != null) {
+                LOG.warn("{} undecided of {} ({}); retrying in a period", undecided.size() == 1
+                        ? "refresh of '" + undecided.get(0) + "'" : undecided.size() + " refreshes",
+                        describe(holds), why.getMessage(), why);
             }
         } catch (RuntimeException e) {
             if (dlm.isClosed()) {

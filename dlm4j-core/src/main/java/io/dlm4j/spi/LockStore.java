@@ -86,6 +86,24 @@ public interface LockStore extends AutoCloseable {
         return results;
     }
 
+    /**
+     * As {@link #refreshAll}, with a third answer per hold: {@linkplain RefreshResult#undecided
+     * undecided}, so that a store that can decide some holds of a batch and not others (Redlock
+     * during a minority outage) never fails the whole batch. The engine's auto-refresh calls this
+     * form. The default answers what {@link #refreshAll} answers; an exception from it still fails
+     * the whole batch.
+     *
+     * @return one result per hold, in the order given
+     */
+    default List<RefreshResult> refreshEach(List<HoldToRefresh> holds) {
+        List<Optional<Duration>> results = refreshAll(holds);
+        List<RefreshResult> each = new ArrayList<>(results.size());
+        for (Optional<Duration> result : results) {
+            each.add(result.map(RefreshResult::extended).orElseGet(RefreshResult::notHeld));
+        }
+        return each;
+    }
+
     /** The most holds one {@link #refreshAll} call should carry; 1 where it has no batch form. */
     default int refreshBatchSize() {
         return 1;

@@ -3,6 +3,7 @@ package io.dlm4j.engine;
 import io.dlm4j.spi.Acquisition;
 import io.dlm4j.spi.HoldToRefresh;
 import io.dlm4j.spi.LockStore;
+import io.dlm4j.spi.RefreshResult;
 import io.dlm4j.spi.StoredHold;
 import io.dlm4j.spi.Subscription;
 
@@ -170,9 +171,35 @@ final class ScriptedStore implements LockStore {
     public List<Optional<Duration>> refreshAll(List<HoldToRefresh> batch) {
         @SuppressWarnings("unchecked")
         List<Optional<Duration>> result = (List<Optional<Duration>>) run("refresh", batch.size() + " holds", () -> {
+            if (batch.stream().anyMatch(hold -> undecided.contains(hold.key()))) {
+                throw new IllegalStateException("undecided (scripted)");
+            }
             List<Optional<Duration>> answers = new ArrayList<>();
             for (HoldToRefresh hold : batch) {
                 answers.add(applyRefresh(hold.key(), hold.owner(), hold.ttl()));
+            }
+            return answers;
+        });
+        return result;
+    }
+
+    /**
+     * Keys whose refresh this store cannot decide (as Redlock with neither a majority extending nor
+     * refusing): {@link #refreshEach} answers undecided for them and leaves them as they are;
+     * {@link #refreshAll}, which has no such answer, fails the whole batch, as Redlock's did.
+     */
+    final java.util.Set<String> undecided = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    @Override
+    public List<RefreshResult> refreshEach(List<HoldToRefresh> batch) {
+        @SuppressWarnings("unchecked")
+        List<RefreshResult> result = (List<RefreshResult>) run("refresh", batch.size() + " holds", () -> {
+            List<RefreshResult> answers = new ArrayList<>();
+            for (HoldToRefresh hold : batch) {
+                answers.add(undecided.contains(hold.key())
+                        ? RefreshResult.undecided(new IllegalStateException("undecided (scripted)"))
+                        : applyRefresh(hold.key(), hold.owner(), hold.ttl())
+                                .map(RefreshResult::extended).orElseGet(RefreshResult::notHeld));
             }
             return answers;
         });
