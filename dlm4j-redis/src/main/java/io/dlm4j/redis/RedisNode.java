@@ -285,6 +285,7 @@ final class RedisNode implements AutoCloseable {
         if (address == null) {
             address = serverAddress(created);
         }
+        EvictionPolicyCheck.start(created, address()); // sent before any lock command, not waited for
         lock.lock();
         try {
             if (closed) {

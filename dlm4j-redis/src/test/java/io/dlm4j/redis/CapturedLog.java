@@ -42,7 +42,12 @@ final class CapturedLog implements AutoCloseable {
 
     /** The lines logged at {@code level} (WARN, INFO, DEBUG...) by the logger of {@code source}. */
     List<String> lines(String level, Class<?> source) {
-        String marker = " " + level + " " + source.getName() + " - ";
+        return lines(level, source.getName());
+    }
+
+    /** The lines logged at {@code level} by the logger named {@code loggerName}. */
+    List<String> lines(String level, String loggerName) {
+        String marker = " " + level + " " + loggerName + " - ";
         return Arrays.stream(captured.toString(StandardCharsets.UTF_8).split("\n"))
                 .filter(line -> line.contains(marker)).toList();
     }
