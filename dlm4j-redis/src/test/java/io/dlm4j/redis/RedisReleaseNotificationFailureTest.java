@@ -119,6 +119,58 @@ class RedisReleaseNotificationFailureTest {
         }
     }
 
+    /** Redlock, whose masters all refuse SUBSCRIBE: its waiters poll too, with one warning per master. */
+    @Test
+    void redlockWaitersRefusedSubscribePollWithOneWarningPerMaster() throws Exception {
+        List<RedisServer> masters = new ArrayList<>();
+        List<RedisClient> waiterClients = new ArrayList<>();
+        List<RedisClient> holderClients = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            RedisServer master = closeLater(RedisServer.start());
+            assertThat(master.command("ACL", "SETUSER", "waiter", "on", ">waiter-secret", "~*", "allchannels", "+@all",
+                    "-subscribe")).isEqualTo("+OK");
+            masters.add(master);
+            waiterClients.add(client(RedisURI.builder().withHost(master.host()).withPort(master.port())
+                    .withAuthentication("waiter", "waiter-secret".toCharArray()).build()));
+            holderClients.add(client(RedisURI.create(master.uri())));
+        }
+        List<String> keys = List.of(newKey("redlock-no-channel-a"), newKey("redlock-no-channel-b"));
+
+        try (CapturedLog log = CapturedLog.start();
+             Dlm holderDlm = RedlockDlm.create(holderClients, options("holder"));
+             Dlm waiterDlm = RedlockDlm.create(waiterClients, options("unused"))) {
+            List<Lease> held = new ArrayList<>();
+            for (String key : keys) {
+                held.add(holderDlm.newMutex(key).tryLock().orElseThrow());
+            }
+            List<Future<?>> waiters = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                String key = keys.get(i % keys.size());
+                String owner = "waiter-" + i;
+                waiters.add(threads.submit(() -> {
+                    waiterDlm.newMutex(MutexOptions.builder(key).owner(owner).build()).lock().close();
+                    return null;
+                }));
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> masters.stream().allMatch(m -> !ownLines(log, m).isEmpty())
+                    || waiters.stream().anyMatch(Future::isDone));
+            for (Future<?> waiter : waiters) {
+                if (waiter.isDone()) {
+                    waiter.get();
+                }
+                assertThat(waiter).as("a waiter while the holder holds").isNotDone();
+            }
+            held.forEach(Lease::close);
+
+            for (Future<?> waiter : waiters) {
+                waiter.get(20, TimeUnit.SECONDS);
+            }
+            for (RedisServer master : masters) {
+                assertThat(ownLines(log, master)).as("warnings for %s", master.hostAndPort()).hasSize(1);
+            }
+        }
+    }
+
     private static List<String> ownLines(CapturedLog log, RedisServer server) {
         return log.lines("WARN", ReleaseChannel.class).stream().filter(l -> l.contains(server.hostAndPort())).toList();
     }
