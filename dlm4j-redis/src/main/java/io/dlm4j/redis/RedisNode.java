@@ -132,7 +132,7 @@ final class RedisNode implements AutoCloseable {
         this.ownsClient = ownsClient;
         this.timeout = timeout;
         this.address = address != null ? address : ClientAddress.of(client);
-        this.releases = new ReleaseChannel(client, timeout);
+        this.releases = new ReleaseChannel(client, timeout, this::address);
     }
 
     String address() {
@@ -285,6 +285,7 @@ final class RedisNode implements AutoCloseable {
         if (address == null) {
             address = serverAddress(created);
         }
+        EvictionPolicyCheck.start(created, address()); // sent before any lock command, not waited for
         lock.lock();
         try {
             if (closed) {
