@@ -50,8 +50,10 @@ import java.util.concurrent.TimeoutException;
  * <p><b>Never shorter.</b> A relock by the owner keeps the later expiry: the key stays on its lease if
  * that has at least the new lease's ttl left, else it moves to the new lease; either way the key is
  * put again (its version grows), which tells an undo that the owner touched it. A refresh is a
- * keep-alive, which renews a lease to its granted ttl and so never shortens it. A refresh whose lease
- * is gone reads the key again: a relock may have moved it to another lease and revoked the old one.
+ * keep-alive, which renews a lease to its granted ttl and so never shortens it; where that ttl is
+ * less than the refresh's (a shorter relock moved the hold there), the hold then moves to a lease of
+ * the refresh's ttl. A refresh whose lease is gone reads the key again: a relock may have moved it
+ * to another lease and revoked the old one.
  *
  * <p><b>Attempt marks.</b> The lease an acquire grants is the attempt's mark: only that attempt puts a
  * key on it ({@link AttemptLeases} remembers which lease it was). {@link #undoAcquire} of an attempt
@@ -231,17 +233,19 @@ final class EtcdLockStore implements LockStore {
 
     @Override
     public Optional<Duration> refresh(String key, String owner, Duration ttl) {
-        return refreshFrom(key, owner, 0);
+        return refreshFrom(key, owner, ttl, 0);
     }
 
     /**
      * Keeps the owner's hold alive on the lease it is on now. A lease that is gone is no lost hold
      * yet: a relock of the same owner may have moved the key to another lease and revoked this one
-     * after the key was read, so the key is read again.
+     * after the key was read, so the key is read again. A lease granted for less than {@code ttl} (a
+     * relock with a shorter ttl moved the hold there) is kept alive, and the hold then moves to a
+     * lease of {@code ttl}.
      *
      * @param failedLease a lease whose keep-alive just found it gone (0 if none)
      */
-    private Optional<Duration> refreshFrom(String key, String owner, long failedLease) {
+    private Optional<Duration> refreshFrom(String key, String owner, Duration ttl, long failedLease) {
         long failed = failedLease;
         for (int round = 0; round < ROUNDS; round++) {
             Optional<KeyValue> current = get(key);
@@ -251,13 +255,32 @@ final class EtcdLockStore implements LockStore {
             }
             long lease = current.get().getLease();
             long extended = await(keepAliveOnce(lease));
-            if (extended > 0) {
+            if (extended <= 0) {
+                failed = lease;
+                continue;
+            }
+            if (extended >= wholeSeconds(ttl)) {
                 return Optional.of(Duration.ofSeconds(extended));
             }
-            failed = lease;
+            Optional<Duration> moved = moveToNewLease(key(key), current.get(), ttl);
+            if (moved.isPresent()) {
+                return moved;
+            }
+            failed = 0; // the key changed after it was read: look again
         }
-        throw new IllegalStateException("the hold on '" + key + "' moved to another lease under each of "
-                + ROUNDS + " refreshes in a row");
+        throw new IllegalStateException("the hold on '" + key + "' changed under each of " + ROUNDS
+                + " refreshes in a row (the same owner relocking it elsewhere)");
+    }
+
+    /** Puts the unchanged hold {@code current} on a new lease of {@code ttl}; empty if the key changed. */
+    private Optional<Duration> moveToNewLease(ByteSequence lockKey, KeyValue current, Duration ttl) {
+        LeaseGrantResponse fresh = await(leases.grant(wholeSeconds(ttl)));
+        boolean moved = await(kv.txn()
+                .If(new Cmp(lockKey, Cmp.Op.EQUAL, CmpTarget.modRevision(current.getModRevision())))
+                .Then(Op.put(lockKey, current.getValue(), PutOption.builder().withLeaseId(fresh.getID()).build()))
+                .commit()).isSucceeded();
+        revokeLater(moved ? current.getLease() : fresh.getID());
+        return moved ? Optional.of(Duration.ofSeconds(fresh.getTTL())) : Optional.empty();
     }
 
     /** The lease's new ttl in seconds after one keep-alive; 0 if etcd no longer has the lease. */
@@ -286,7 +309,8 @@ final class EtcdLockStore implements LockStore {
      * One transaction reads every key, then the keep-alives of the holds still ours go out
      * together: etcd's keep-alive takes one lease per request, so a batch costs one round trip
      * plus one keep-alive per hold, sent in parallel rather than one after another. A hold whose
-     * lease is gone is looked at again on its own, as {@link #refresh} does.
+     * lease is gone, or was granted for less than the hold's ttl, is looked at again on its own, as
+     * {@link #refresh} does.
      */
     @Override
     public List<Optional<Duration>> refreshAll(List<HoldToRefresh> holds) {
@@ -310,9 +334,15 @@ final class EtcdLockStore implements LockStore {
         for (int i = 0; i < holds.size(); i++) {
             long extended = extensions.get(i).join();
             HoldToRefresh hold = holds.get(i);
-            results.add(extended > 0 ? Optional.of(Duration.ofSeconds(extended))
-                    : extended == 0 ? refreshFrom(hold.key(), hold.owner(), leasesRead.get(i))
-                    : Optional.empty());
+            if (extended < 0) {
+                results.add(Optional.empty());
+            } else if (extended == 0) {
+                results.add(refreshFrom(hold.key(), hold.owner(), hold.ttl(), leasesRead.get(i)));
+            } else if (extended < wholeSeconds(hold.ttl())) {
+                results.add(refreshFrom(hold.key(), hold.owner(), hold.ttl(), 0)); // on too short a lease
+            } else {
+                results.add(Optional.of(Duration.ofSeconds(extended)));
+            }
         }
         return results;
     }

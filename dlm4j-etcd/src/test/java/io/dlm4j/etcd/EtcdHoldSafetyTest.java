@@ -124,6 +124,28 @@ class EtcdHoldSafetyTest {
         }
     }
 
+    /**
+     * A hold on a lease shorter than the refresh's ttl (a relock with a shorter ttl than the
+     * refresher's moved it there): the refresh extends it to its own ttl, as the store contract says.
+     */
+    @Test
+    void aRefreshWithALongerTtlThanTheHoldsLeaseExtendsTheHoldToItsTtl() {
+        String key = newKey("longer-refresh");
+        try (EtcdLockStore one = store(client); EtcdLockStore two = store(client)) {
+            Acquisition first = one.acquire(key, "a", Duration.ofSeconds(2), "first");
+            assertThat(two.refresh(key, "a", Duration.ofSeconds(30))).get()
+                    .satisfies(left -> assertThat(left).isGreaterThanOrEqualTo(Duration.ofSeconds(29)));
+            assertThat(timeToLive(client, storedOrFail(key).getLease()).getTTL()).isGreaterThanOrEqualTo(28);
+            assertThat(two.refreshAll(List.of(new HoldToRefresh(key, "a", Duration.ofSeconds(60)))))
+                    .singleElement().satisfies(left -> assertThat(left).get()
+                            .satisfies(d -> assertThat(d).isGreaterThanOrEqualTo(Duration.ofSeconds(59))));
+            KeyValue after = storedOrFail(key);
+            assertThat(after.getCreateRevision()).as("the token").isEqualTo(first.hold().fencingToken());
+            assertThat(timeToLive(client, after.getLease()).getTTL()).isGreaterThanOrEqualTo(58);
+            one.release(key, "a");
+        }
+    }
+
     // ---- item 8: a refresh races a same-owner relock -------------------------------------------
 
     /** Between the refresh's read (lease A) and its keep-alive, a relock moves the key to B and A is revoked. */
