@@ -23,6 +23,8 @@ import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.DeleteOption;
 import io.etcd.jetcd.options.LeaseOption;
 import io.etcd.jetcd.options.PutOption;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,36 +49,35 @@ import java.util.concurrent.TimeoutException;
  * <p>etcd leases last whole seconds, with a server minimum (about 1.5 times the election timeout):
  * a ttl is rounded up to whole seconds and etcd may grant more, and the store reports what was granted.
  *
- * <p><b>Never shorter.</b> A relock by the owner keeps the later expiry: the key stays on its lease if
- * that has at least the new lease's ttl left, else it moves to the new lease; either way the key is
- * put again (its version grows), which tells an undo that the owner touched it. A refresh is a
- * keep-alive, which renews a lease to its granted ttl and so never shortens it; where that ttl is
- * less than the refresh's (a shorter relock moved the hold there), the hold then moves to a lease of
- * the refresh's ttl. A refresh whose lease is gone reads the key again: a relock may have moved it
- * to another lease and revoked the old one.
+ * <p><b>Never shorter.</b> A relock by the owner keeps the later expiry: the key moves to the new
+ * lease if that lasts longer, else it stays on its lease (see {@link #relock} for the one exception).
+ * A refresh is a keep-alive, which renews a lease to its granted ttl and so never shortens it; where
+ * that ttl is less than the refresh's (a shorter relock moved the hold there), the hold then moves
+ * to a lease of the refresh's ttl. A refresh whose lease is gone reads the key again: a relock may
+ * have moved it to another lease and revoked the old one.
  *
- * <p><b>Attempt marks.</b> The lease an acquire grants is the attempt's mark: only that attempt puts a
- * key on it ({@link AttemptLeases} remembers which lease it was). {@link #undoAcquire} of an attempt
- * whose reply the engine never had, by where the attempt's create transaction got to:
+ * <p><b>Attempt marks.</b> The lease an acquire grants is the attempt's mark: only that attempt puts
+ * the key on it, and the key stays on it only until the owner puts it again (a relock or a refresh
+ * that moves it never keeps a lease the key was created on: {@link #relock}). So revoking the
+ * attempt's lease ends exactly the hold the attempt created, if nobody touched it since, and
+ * nothing else ({@link AttemptLeases} remembers which lease it was). {@link #undoAcquire} of an
+ * attempt whose reply the engine never had, by where the attempt's create transaction got to:
  * <ol>
  *   <li>never sent (the grant's reply did not come): nothing to undo; a lease granted meanwhile holds
  *       no key and expires by itself;</li>
- *   <li>applied before the undo: the key is on the attempt's lease at version 1 (nobody put it since);
- *       the undo deletes it if its mod revision is still the one it read, and revokes the lease;</li>
- *   <li>applied later, or never: the undo finds the key absent or on another lease and revokes the
- *       attempt's lease before it returns; etcd fails a whole transaction that puts a key on a lease
+ *   <li>applied before the undo: the key is on the attempt's lease; the undo's revoke deletes it;</li>
+ *   <li>applied after the undo, or never: etcd fails a whole transaction that puts a key on a lease
  *       it does not know, so the late create transaction creates nothing;</li>
- *   <li>applied, then the owner relocked the key (through another Dlm) before the undo: the relock
- *       put the key again (version 2 or more), so the undo leaves it: that relock counts on it;</li>
+ *   <li>applied, then the owner relocked the key (through another Dlm) before the undo's revoke:
+ *       the relock moved the key off the attempt's lease, so the revoke leaves it: that relock counts
+ *       on it. A relock racing the revoke either moves the key first, or finds it gone and takes
+ *       the lock anew;</li>
  *   <li>answered "held" (the owner held it already, so the attempt went on as a relock): the attempt
  *       created nothing and the undo changes nothing; a late move onto its lease only extends the
  *       owner's hold, as the relock asked.</li>
  * </ol>
- * One window is left open: in case 3, the create transaction lands between the undo's read and its
- * revoke, and in that same window the owner relocks the key through another Dlm and keeps this
- * lease; the revoke then ends that relocked hold. A keep-alive does not put the key, so it does not
- * clear the mark; the engine refreshes only holds it had a reply for, which an unanswered attempt
- * cannot have created while they lasted.
+ * A keep-alive does not move the key, so it does not clear the mark; the engine refreshes only holds
+ * it had a reply for, which an unanswered attempt cannot have created while they lasted.
  */
 final class EtcdLockStore implements LockStore {
 
@@ -172,32 +173,56 @@ final class EtcdLockStore implements LockStore {
 
     /**
      * The owner's relock of the hold {@code current}: the later of its expiry and the fresh lease's.
-     * The key stays on its lease if that has at least as long left, else it moves to the fresh
-     * lease; the lease it does not use is revoked. The key is put in both cases, so that its version
-     * grows: an undo of the attempt that created the hold then sees that the owner touched it since.
+     * The key moves to the fresh lease if that lasts longer; else it stays on its lease, unless the
+     * key is still at version 1 (never put since it was created): then its lease may be the mark of
+     * an acquire whose reply never came, which that acquire's undo revokes, so the key moves to a
+     * new lease granted for what it has left. The leases not used are revoked.
      *
      * @return how long the hold now lasts; empty if the key changed after {@code current} was read
      */
     private Optional<Duration> relock(ByteSequence lockKey, KeyValue current, LeaseGrantResponse fresh) {
         long left = current.getLease() == 0 ? -1
                 : await(leases.timeToLive(current.getLease(), LeaseOption.DEFAULT)).getTTL();
-        boolean keep = left >= fresh.getTTL();
-        long target = keep ? current.getLease() : fresh.getID();
+        long target;
+        long lasts;
+        List<Long> unused = new ArrayList<>();
+        if (left < fresh.getTTL()) {
+            target = fresh.getID();
+            lasts = fresh.getTTL();
+            unused.add(current.getLease());
+        } else if (current.getVersion() > 1) {
+            target = current.getLease();
+            lasts = left;
+            unused.add(fresh.getID());
+        } else {
+            // etcd reports whole seconds left, rounded down: one more, so that the move never shortens
+            LeaseGrantResponse asLong = await(leases.grant(left + 1));
+            target = asLong.getID();
+            lasts = asLong.getTTL();
+            unused.add(fresh.getID());
+            unused.add(current.getLease());
+        }
         boolean written = await(kv.txn()
                 .If(new Cmp(lockKey, Cmp.Op.EQUAL, CmpTarget.modRevision(current.getModRevision())))
                 .Then(Op.put(lockKey, current.getValue(), PutOption.builder().withLeaseId(target).build()))
                 .commit()).isSucceeded();
         if (!written) {
+            if (target != fresh.getID() && target != current.getLease()) {
+                revokeLater(target);
+            }
             return Optional.empty();
         }
-        long unused = keep ? fresh.getID() : current.getLease();
-        if (unused != 0) {
-            revokeLater(unused);
-        }
-        return Optional.of(Duration.ofSeconds(keep ? left : fresh.getTTL()));
+        unused.stream().filter(lease -> lease != 0).forEach(this::revokeLater);
+        return Optional.of(Duration.ofSeconds(lasts));
     }
 
-    /** See the class comment for the interleavings with the attempt's own transaction. */
+    /**
+     * Revokes the attempt's lease, unless its create transaction is known to have failed. The key is
+     * on that lease only while nobody has put it since the attempt created it (a relock or refresh
+     * of the owner moves it off: see {@link #relock}), so the revoke ends exactly the hold the
+     * attempt created and nothing else; and a create transaction that reaches etcd after the revoke
+     * fails as a whole. See the class comment for the interleavings.
+     */
     @Override
     public Undo undoAcquire(String key, String owner, String attempt) {
         Optional<AttemptLeases.Attempt> known = attempts.take(attempt);
@@ -205,30 +230,10 @@ final class EtcdLockStore implements LockStore {
             return Undo.NOTHING_TO_UNDO;
         }
         long lease = known.get().leaseId();
-        ByteSequence lockKey = key(key);
-        for (int round = 0; round < ROUNDS; round++) {
-            Optional<KeyValue> current = get(key);
-            if (current.isEmpty() || current.get().getLease() != lease) {
-                // revoked before this returns, so that the create transaction, if it is still on its
-                // way, fails as a whole instead of making a hold nobody knows of
-                revokeNow(lease);
-                return Undo.NOTHING_TO_UNDO;
-            }
-            KeyValue found = current.get();
-            if (found.getVersion() != 1 || !found.getValue().equals(bytes(owner))) {
-                return Undo.NOTHING_TO_UNDO; // put again since: the owner relocked it and counts on it
-            }
-            boolean deleted = await(kv.txn()
-                    .If(new Cmp(lockKey, Cmp.Op.EQUAL, CmpTarget.modRevision(found.getModRevision())))
-                    .Then(Op.delete(lockKey, DeleteOption.DEFAULT))
-                    .commit()).isSucceeded();
-            if (deleted) {
-                revokeLater(lease);
-                return Undo.RELEASED;
-            }
-        }
-        throw new IllegalStateException("the hold on '" + key + "' changed under each of " + ROUNDS
-                + " tries to undo an acquire of it");
+        // read first only to say what the revoke did; the revoke alone decides what ends
+        boolean created = get(key).map(found -> found.getLease() == lease).orElse(false);
+        revokeNow(lease);
+        return created ? Undo.RELEASED : Undo.NOTHING_TO_UNDO;
     }
 
     @Override
@@ -298,8 +303,9 @@ final class EtcdLockStore implements LockStore {
 
     private static boolean isLeaseNotFound(Throwable failure) {
         for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
-            if (cause instanceof EtcdException etcd && etcd.getErrorCode() == ErrorCode.NOT_FOUND) {
-                return true;
+            if (cause instanceof EtcdException etcd && etcd.getErrorCode() == ErrorCode.NOT_FOUND
+                    || cause instanceof StatusRuntimeException grpc && grpc.getStatus().getCode() == Status.Code.NOT_FOUND) {
+                return true; // jetcd reports a missing lease either way, by call
             }
         }
         return false;

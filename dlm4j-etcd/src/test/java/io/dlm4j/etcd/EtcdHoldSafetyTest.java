@@ -70,20 +70,26 @@ class EtcdHoldSafetyTest {
 
     // ---- item 4: never shorten -----------------------------------------------------------------
 
+    /**
+     * The first relock of a hold moves it to a lease granted for what it has left (its own lease may
+     * be the mark of an unanswered acquire, which an undo revokes); later relocks keep the lease.
+     */
     @Test
-    void aRelockWithAShorterTtlKeepsTheLongerLeaseAndReportsWhatEtcdHasLeft() {
+    void aRelockWithAShorterTtlKeepsTheLongerExpiryAndReportsWhatEtcdHasLeft() {
         String key = newKey("shorter-relock");
         try (EtcdLockStore one = store(client); EtcdLockStore two = store(client)) {
             Acquisition first = one.acquire(key, "a", Duration.ofSeconds(30), "first");
-            long lease = storedOrFail(key).getLease();
             Acquisition relock = two.acquire(key, "a", Duration.ofSeconds(1), "relock");
 
             assertThat(relock.outcome()).isEqualTo(Acquisition.Outcome.REFRESHED);
             assertThat(relock.hold().fencingToken()).isEqualTo(first.hold().fencingToken());
             assertThat(relock.hold().remaining()).as("what the 1 s relock reports").isGreaterThanOrEqualTo(Duration.ofSeconds(28));
             KeyValue after = storedOrFail(key);
-            assertThat(after.getLease()).as("the key stays on the 30 s lease").isEqualTo(lease);
             assertThat(timeToLive(client, after.getLease()).getTTL()).as("etcd's time left").isGreaterThanOrEqualTo(28);
+
+            Acquisition again = one.acquire(key, "a", Duration.ofSeconds(1), "again");
+            assertThat(again.hold().remaining()).as("what the second 1 s relock reports").isGreaterThanOrEqualTo(Duration.ofSeconds(27));
+            assertThat(storedOrFail(key).getLease()).as("the second relock keeps the lease").isEqualTo(after.getLease());
             one.release(key, "a");
         }
     }
@@ -297,6 +303,53 @@ class EtcdHoldSafetyTest {
             assertThat(two.undoAcquire(relocked, "a", "attempt-3")).as("the undo of the relock").isEqualTo(LockStore.Undo.NOTHING_TO_UNDO);
             assertThat(stored(client, relocked)).as("the hold relocked after the attempt that created it").isPresent();
             one.release(relocked, "a");
+        }
+    }
+
+    /**
+     * The undo of an interrupted acquire revokes the attempt's lease; just before that revoke, the
+     * held create transaction lands and the owner relocks the new hold through another store with a
+     * shorter ttl. The relock counts on the hold, so the revoke must not end it.
+     */
+    @Test
+    void anUndoWhoseLateCreateWasRelockedJustBeforeItsRevokeKeepsTheRelockedHold() throws Exception {
+        String key = newKey("undo-window");
+        ScriptedClient scripted = new ScriptedClient(client);
+        try (EtcdLockStore interrupted = store(scripted.client()); EtcdLockStore relocker = store(client)) {
+            ScriptedClient.HeldTxn create = scripted.holdTxnAfter(0);
+            CompletableFuture<Throwable> acquire = new CompletableFuture<>();
+            Thread thread = new Thread(() -> {
+                try {
+                    interrupted.acquire(key, "a", Duration.ofSeconds(30), "interrupted");
+                    acquire.complete(null);
+                } catch (Throwable e) {
+                    acquire.complete(e);
+                }
+            }, "acquirer");
+            thread.start();
+            create.awaitReached();
+            thread.interrupt();
+            assertThat(acquire.get(10, TimeUnit.SECONDS)).as("the interrupted acquire").isNotNull();
+
+            AtomicReference<Acquisition> relock = new AtomicReference<>();
+            scripted.beforeNextRevoke(lease -> {
+                create.letGo();
+                try {
+                    assertThat(lateAnswer(create)).as("the late create transaction, before the undo's revoke").isNull();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new AssertionError(e);
+                }
+                relock.set(relocker.acquire(key, "a", Duration.ofSeconds(2), "relock"));
+            });
+            interrupted.undoAcquire(key, "a", "interrupted");
+
+            assertThat(relock.get()).as("the relock ran before the undo's revoke").isNotNull();
+            assertThat(relock.get().outcome()).isEqualTo(Acquisition.Outcome.REFRESHED);
+            KeyValue held = stored(client, key).orElseThrow(() -> new AssertionError("the undo ended the hold relocked since"));
+            assertThat(held.getCreateRevision()).isEqualTo(relock.get().hold().fencingToken());
+            assertThat(relocker.refresh(key, "a", Duration.ofSeconds(2))).isPresent();
+            relocker.release(key, "a");
         }
     }
 

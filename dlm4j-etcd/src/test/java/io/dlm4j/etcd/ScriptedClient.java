@@ -18,14 +18,15 @@ import java.util.function.LongConsumer;
 /**
  * A real jetcd client with a scripted layer over the KV and lease calls the store makes, so that a
  * test can force an interleaving: hold one transaction back until the test lets it go (it then
- * reaches etcd late, as a request overtaken by the next one would), or run a step of its own between
- * the store's read and its keep-alive. Everything else goes straight to etcd.
+ * reaches etcd late, as a request overtaken by the next one would), or run a step of its own just
+ * before a keep-alive or a revoke is sent. Everything else goes straight to etcd.
  */
 final class ScriptedClient {
 
     private final Client real;
     private final Client scripted;
     private final AtomicReference<LongConsumer> beforeNextKeepAlive = new AtomicReference<>();
+    private final AtomicReference<LongConsumer> beforeNextRevoke = new AtomicReference<>();
     private final AtomicReference<HeldTxn> heldTxn = new AtomicReference<>();
 
     ScriptedClient(Client real) {
@@ -45,6 +46,11 @@ final class ScriptedClient {
     /** Runs {@code step} (given the lease id) just before the next keep-alive is sent. */
     void beforeNextKeepAlive(LongConsumer step) {
         beforeNextKeepAlive.set(step);
+    }
+
+    /** Runs {@code step} (given the lease id) just before the next revoke is sent. */
+    void beforeNextRevoke(LongConsumer step) {
+        beforeNextRevoke.set(step);
     }
 
     /**
@@ -114,11 +120,13 @@ final class ScriptedClient {
 
     private Lease lease(Lease lease) {
         return proxy(Lease.class, (proxy, method, args) -> {
-            if (method.getName().equals("keepAliveOnce")) {
-                LongConsumer step = beforeNextKeepAlive.getAndSet(null);
-                if (step != null) {
-                    step.accept((Long) args[0]);
-                }
+            LongConsumer step = switch (method.getName()) {
+                case "keepAliveOnce" -> beforeNextKeepAlive.getAndSet(null);
+                case "revoke" -> beforeNextRevoke.getAndSet(null);
+                default -> null;
+            };
+            if (step != null) {
+                step.accept((Long) args[0]);
             }
             return invoke(lease, method, args);
         });
