@@ -17,7 +17,6 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -190,7 +189,6 @@ class EtcdHoldSafetyTest {
              EtcdLockStore relocker = store(client)) {
             Lease held = refreshing.newMutex(key, Duration.ofSeconds(2)).tryLock().orElseThrow();
             AtomicBoolean stop = new AtomicBoolean();
-            AtomicReference<Throwable> failure = new AtomicReference<>();
             CompletableFuture<Integer> relocks = CompletableFuture.supplyAsync(() -> {
                 int moved = 0;
                 for (int i = 0; !stop.get() && i < 200; i++) {
@@ -209,7 +207,6 @@ class EtcdHoldSafetyTest {
                 stop.set(true);
             }
             assertThat(relocks.get(30, TimeUnit.SECONDS)).isPositive();
-            assertThat(failure.get()).isNull();
             assertThat(refreshes).as("refreshes while relocks moved the key").isNotEmpty().doesNotContain(false);
             assertThat(held.isValid()).isTrue();
             held.close();
