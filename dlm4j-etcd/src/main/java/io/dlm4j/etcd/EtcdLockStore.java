@@ -1,5 +1,6 @@
 package io.dlm4j.etcd;
 
+import io.dlm4j.etcd.AttemptLeases.Creation;
 import io.dlm4j.spi.Acquisition;
 import io.dlm4j.spi.HoldToRefresh;
 import io.dlm4j.spi.LockStore;
@@ -11,6 +12,8 @@ import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KV;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.Lease;
+import io.etcd.jetcd.common.exception.ErrorCode;
+import io.etcd.jetcd.common.exception.EtcdException;
 import io.etcd.jetcd.kv.TxnResponse;
 import io.etcd.jetcd.lease.LeaseGrantResponse;
 import io.etcd.jetcd.op.Cmp;
@@ -20,6 +23,8 @@ import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.DeleteOption;
 import io.etcd.jetcd.options.LeaseOption;
 import io.etcd.jetcd.options.PutOption;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,6 +34,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -42,11 +48,46 @@ import java.util.concurrent.TimeoutException;
  *
  * <p>etcd leases last whole seconds, with a server minimum (about 1.5 times the election timeout):
  * a ttl is rounded up to whole seconds and etcd may grant more, and the store reports what was granted.
+ *
+ * <p><b>Never shorter.</b> A relock by the owner keeps the later expiry: the key moves to the new
+ * lease if that lasts longer, else it stays on its lease (see {@link #relock} for the one exception).
+ * A refresh is a keep-alive, which renews a lease to its granted ttl and so never shortens it; where
+ * that ttl is less than the refresh's (a shorter relock moved the hold there), the hold then moves
+ * to a lease of the refresh's ttl. A refresh whose lease is gone reads the key again: a relock may
+ * have moved it to another lease and revoked the old one.
+ *
+ * <p><b>Attempt marks.</b> The lease an acquire grants is the attempt's mark: only that attempt puts
+ * the key on it, and the key stays on it only until the owner puts it again (a relock or a refresh
+ * that moves it never keeps a lease the key was created on: {@link #relock}). So revoking the
+ * attempt's lease ends exactly the hold the attempt created, if nobody touched it since, and
+ * nothing else ({@link AttemptLeases} remembers which lease it was). {@link #undoAcquire} of an
+ * attempt whose reply the engine never had, by where the attempt's create transaction got to:
+ * <ol>
+ *   <li>never sent (the grant's reply did not come): nothing to undo; a lease granted meanwhile holds
+ *       no key and expires by itself;</li>
+ *   <li>applied before the undo: the key is on the attempt's lease; the undo's revoke deletes it;</li>
+ *   <li>applied after the undo, or never: etcd fails a whole transaction that puts a key on a lease
+ *       it does not know, so the late create transaction creates nothing;</li>
+ *   <li>applied, then the owner relocked the key (through another Dlm) before the undo's revoke:
+ *       the relock moved the key off the attempt's lease, so the revoke leaves it: that relock counts
+ *       on it. A relock racing the revoke either moves the key first, or finds it gone and takes
+ *       the lock anew;</li>
+ *   <li>answered "held" (the owner held it already, so the attempt went on as a relock): the attempt
+ *       created nothing and the undo changes nothing; a late move onto its lease only extends the
+ *       owner's hold, as the relock asked.</li>
+ * </ol>
+ * A keep-alive does not move the key, so it does not clear the mark; the engine refreshes only holds
+ * it had a reply for, which an unanswered attempt cannot have created while they lasted.
  */
 final class EtcdLockStore implements LockStore {
 
     private static final Logger LOG = LoggerFactory.getLogger(EtcdLockStore.class);
     private static final ByteSequence PING_KEY = ByteSequence.from("dlm4j-ping", StandardCharsets.UTF_8);
+    /**
+     * How often one call goes round when the key changes under it (a relock or a release of the
+     * same owner through another Dlm between its read and its write); past that it fails.
+     */
+    private static final int ROUNDS = 3;
 
     private final Client client;
     private final boolean ownsClient;
@@ -57,6 +98,7 @@ final class EtcdLockStore implements LockStore {
     private final String endpoints;
     private final ReleaseWatch releases;
     private final Set<CompletableFuture<?>> pendingRevokes = ConcurrentHashMap.newKeySet();
+    private final AttemptLeases attempts = new AttemptLeases();
 
     EtcdLockStore(Client client, boolean ownsClient, String prefix, Duration timeout, String endpoints) {
         this.client = client;
@@ -71,33 +113,56 @@ final class EtcdLockStore implements LockStore {
 
     @Override
     public Acquisition acquire(String key, String owner, Duration ttl) {
+        return acquire(key, owner, ttl, null);
+    }
+
+    @Override
+    public Acquisition acquire(String key, String owner, Duration ttl, String attempt) {
         ByteSequence lockKey = key(key);
         ByteSequence ownerValue = bytes(owner);
         long start = System.nanoTime();
         LeaseGrantResponse lease = await(leases.grant(wholeSeconds(ttl)));
-        TxnResponse txn = await(kv.txn()
-                .If(new Cmp(lockKey, Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
-                .Then(Op.put(lockKey, ownerValue, PutOption.builder().withLeaseId(lease.getID()).build()))
-                .Else(Op.get(lockKey, GetOption.DEFAULT))
-                .commit());
-        if (txn.isSucceeded()) {
-            Duration granted = Duration.ofSeconds(lease.getTTL());
-            if (System.nanoTime() - start >= granted.toNanos() && !stillAlive(lease.getID())) {
-                // The lease ran out while the request was on its way (the etcd 3.4.3 Jepsen finding):
-                // the key went with it, so this is no hold.
-                return Acquisition.heldBy(new StoredHold("(nobody: the new lease expired in flight)", 0, Duration.ZERO));
+        Duration granted = Duration.ofSeconds(lease.getTTL());
+        for (int round = 0; round < ROUNDS; round++) {
+            attempts.sending(attempt, lease.getID(), granted);
+            TxnResponse txn = await(kv.txn()
+                    .If(new Cmp(lockKey, Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
+                    .Then(Op.put(lockKey, ownerValue, PutOption.builder().withLeaseId(lease.getID()).build()))
+                    .Else(Op.get(lockKey, GetOption.DEFAULT))
+                    .commit());
+            if (txn.isSucceeded()) {
+                // kept for an undo: the engine may still give this acquire up (a Dlm closed under it)
+                attempts.answered(attempt, Creation.CREATED);
+                if (System.nanoTime() - start >= granted.toNanos() && !stillAlive(lease.getID())) {
+                    // The lease ran out while the request was on its way (the etcd 3.4.3 Jepsen finding):
+                    // the key went with it, so this is no hold.
+                    attempts.forget(attempt);
+                    return Acquisition.heldBy(new StoredHold("(nobody: the new lease expired in flight)", 0, Duration.ZERO));
+                }
+                return Acquisition.acquired(new StoredHold(owner, txn.getHeader().getRevision(), granted));
             }
-            return Acquisition.acquired(new StoredHold(owner, txn.getHeader().getRevision(), granted));
+            attempts.answered(attempt, Creation.NOT_CREATED);
+            List<KeyValue> found = txn.getGetResponses().get(0).getKvs();
+            KeyValue current = found.isEmpty() ? null : found.get(0);
+            if (current == null || !current.getValue().equals(ownerValue)) {
+                attempts.forget(attempt);
+                revokeLater(lease.getID());
+                return heldBy(current);
+            }
+            Optional<Duration> relocked = relock(lockKey, current, lease);
+            if (relocked.isPresent()) {
+                attempts.forget(attempt);
+                return Acquisition.refreshed(new StoredHold(owner, current.getCreateRevision(), relocked.get()));
+            }
+            // the hold changed between the read and the relock's write: look again
         }
-        List<KeyValue> found = txn.getGetResponses().get(0).getKvs();
-        KeyValue current = found.isEmpty() ? null : found.get(0);
-        if (current != null && current.getValue().equals(ownerValue) && moveToLease(lockKey, current, lease.getID())) {
-            // a relock: the hold now lives on the new lease, with the new ttl, and keeps its token
-            revokeLater(current.getLease());
-            return Acquisition.refreshed(new StoredHold(owner, current.getCreateRevision(),
-                    Duration.ofSeconds(lease.getTTL())));
-        }
+        attempts.forget(attempt);
         revokeLater(lease.getID());
+        throw new IllegalStateException("the hold on '" + key + "' changed under each of " + ROUNDS
+                + " relocks in a row (the same owner relocking or releasing it elsewhere)");
+    }
+
+    private Acquisition heldBy(KeyValue current) {
         if (current == null) {
             return Acquisition.heldBy(new StoredHold("(nobody: released just now)", 0, Duration.ZERO));
         }
@@ -106,48 +171,186 @@ final class EtcdLockStore implements LockStore {
                 current.getCreateRevision(), Duration.ofSeconds(Math.max(0, left))));
     }
 
-    /** Puts the same owner's key on another lease, if it is still the same hold (same create revision). */
-    private boolean moveToLease(ByteSequence lockKey, KeyValue current, long leaseId) {
-        return await(kv.txn()
-                .If(new Cmp(lockKey, Cmp.Op.EQUAL, CmpTarget.createRevision(current.getCreateRevision())),
-                        new Cmp(lockKey, Cmp.Op.EQUAL, CmpTarget.value(current.getValue())))
-                .Then(Op.put(lockKey, current.getValue(), PutOption.builder().withLeaseId(leaseId).build()))
+    /**
+     * The owner's relock of the hold {@code current}: the later of its expiry and the fresh lease's.
+     * The key moves to the fresh lease if that lasts longer; else it stays on its lease, unless the
+     * key is still at version 1 (never put since it was created): then its lease may be the mark of
+     * an acquire whose reply never came, which that acquire's undo revokes, so the key moves to a
+     * new lease granted for what it has left. The leases not used are revoked.
+     *
+     * @return how long the hold now lasts; empty if the key changed after {@code current} was read
+     */
+    private Optional<Duration> relock(ByteSequence lockKey, KeyValue current, LeaseGrantResponse fresh) {
+        long left = current.getLease() == 0 ? -1
+                : await(leases.timeToLive(current.getLease(), LeaseOption.DEFAULT)).getTTL();
+        long target;
+        long lasts;
+        List<Long> unused = new ArrayList<>();
+        if (left < fresh.getTTL()) {
+            target = fresh.getID();
+            lasts = fresh.getTTL();
+            unused.add(current.getLease());
+        } else if (current.getVersion() > 1) {
+            target = current.getLease();
+            lasts = left;
+            unused.add(fresh.getID());
+        } else {
+            // etcd reports whole seconds left, rounded down: one more, so that the move never shortens
+            LeaseGrantResponse asLong = await(leases.grant(left + 1));
+            target = asLong.getID();
+            lasts = asLong.getTTL();
+            unused.add(fresh.getID());
+            unused.add(current.getLease());
+        }
+        boolean written = await(kv.txn()
+                .If(new Cmp(lockKey, Cmp.Op.EQUAL, CmpTarget.modRevision(current.getModRevision())))
+                .Then(Op.put(lockKey, current.getValue(), PutOption.builder().withLeaseId(target).build()))
                 .commit()).isSucceeded();
+        if (!written) {
+            if (target != fresh.getID() && target != current.getLease()) {
+                revokeLater(target);
+            }
+            return Optional.empty();
+        }
+        unused.stream().filter(lease -> lease != 0).forEach(this::revokeLater);
+        return Optional.of(Duration.ofSeconds(lasts));
+    }
+
+    /**
+     * Revokes the attempt's lease, unless its create transaction is known to have failed. The key is
+     * on that lease only while nobody has put it since the attempt created it (a relock or refresh
+     * of the owner moves it off: see {@link #relock}), so the revoke ends exactly the hold the
+     * attempt created and nothing else; and a create transaction that reaches etcd after the revoke
+     * fails as a whole. See the class comment for the interleavings.
+     */
+    @Override
+    public Undo undoAcquire(String key, String owner, String attempt) {
+        Optional<AttemptLeases.Attempt> known = attempts.take(attempt);
+        if (known.isEmpty() || known.get().creation() == Creation.NOT_CREATED) {
+            return Undo.NOTHING_TO_UNDO;
+        }
+        long lease = known.get().leaseId();
+        // read first only to say what the revoke did; the revoke alone decides what ends
+        boolean created = get(key).map(found -> found.getLease() == lease).orElse(false);
+        revokeNow(lease);
+        return created ? Undo.RELEASED : Undo.NOTHING_TO_UNDO;
     }
 
     @Override
     public Optional<Duration> refresh(String key, String owner, Duration ttl) {
-        Optional<KeyValue> current = get(key);
-        if (current.isEmpty() || !current.get().getValue().toString(StandardCharsets.UTF_8).equals(owner)) {
-            return Optional.empty();
+        return refreshFrom(key, owner, ttl, 0);
+    }
+
+    /**
+     * Keeps the owner's hold alive on the lease it is on now. A lease that is gone is no lost hold
+     * yet: a relock of the same owner may have moved the key to another lease and revoked this one
+     * after the key was read, so the key is read again. A lease granted for less than {@code ttl} (a
+     * relock with a shorter ttl moved the hold there) is kept alive, and the hold then moves to a
+     * lease of {@code ttl}.
+     *
+     * @param failedLease a lease whose keep-alive just found it gone (0 if none)
+     */
+    private Optional<Duration> refreshFrom(String key, String owner, Duration ttl, long failedLease) {
+        long failed = failedLease;
+        for (int round = 0; round < ROUNDS; round++) {
+            Optional<KeyValue> current = get(key);
+            if (current.isEmpty() || !current.get().getValue().toString(StandardCharsets.UTF_8).equals(owner)
+                    || current.get().getLease() == failed) {
+                return Optional.empty();
+            }
+            long lease = current.get().getLease();
+            long extended = await(keepAliveOnce(lease));
+            if (extended <= 0) {
+                failed = lease;
+                continue;
+            }
+            if (extended >= wholeSeconds(ttl)) {
+                return Optional.of(Duration.ofSeconds(extended));
+            }
+            Optional<Duration> moved = moveToNewLease(key(key), current.get(), ttl);
+            if (moved.isPresent()) {
+                return moved;
+            }
+            failed = 0; // the key changed after it was read: look again
         }
-        long extended = await(leases.keepAliveOnce(current.get().getLease())).getTTL();
-        return extended > 0 ? Optional.of(Duration.ofSeconds(extended)) : Optional.empty();
+        throw new IllegalStateException("the hold on '" + key + "' changed under each of " + ROUNDS
+                + " refreshes in a row (the same owner relocking it elsewhere)");
+    }
+
+    /** Puts the unchanged hold {@code current} on a new lease of {@code ttl}; empty if the key changed. */
+    private Optional<Duration> moveToNewLease(ByteSequence lockKey, KeyValue current, Duration ttl) {
+        LeaseGrantResponse fresh = await(leases.grant(wholeSeconds(ttl)));
+        boolean moved = await(kv.txn()
+                .If(new Cmp(lockKey, Cmp.Op.EQUAL, CmpTarget.modRevision(current.getModRevision())))
+                .Then(Op.put(lockKey, current.getValue(), PutOption.builder().withLeaseId(fresh.getID()).build()))
+                .commit()).isSucceeded();
+        revokeLater(moved ? current.getLease() : fresh.getID());
+        return moved ? Optional.of(Duration.ofSeconds(fresh.getTTL())) : Optional.empty();
+    }
+
+    /** The lease's new ttl in seconds after one keep-alive; 0 if etcd no longer has the lease. */
+    private CompletableFuture<Long> keepAliveOnce(long lease) {
+        return leases.keepAliveOnce(lease).handle((alive, failure) -> {
+            if (failure == null) {
+                return Math.max(0, alive.getTTL());
+            }
+            if (isLeaseNotFound(failure)) {
+                return 0L;
+            }
+            throw failure instanceof CompletionException known ? known : new CompletionException(failure);
+        });
+    }
+
+    private static boolean isLeaseNotFound(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof EtcdException etcd && etcd.getErrorCode() == ErrorCode.NOT_FOUND
+                    || cause instanceof StatusRuntimeException grpc && grpc.getStatus().getCode() == Status.Code.NOT_FOUND) {
+                return true; // jetcd reports a missing lease either way, by call
+            }
+        }
+        return false;
     }
 
     /**
      * One transaction reads every key, then the keep-alives of the holds still ours go out
      * together: etcd's keep-alive takes one lease per request, so a batch costs one round trip
-     * plus one keep-alive per hold, sent in parallel rather than one after another.
+     * plus one keep-alive per hold, sent in parallel rather than one after another. A hold whose
+     * lease is gone, or was granted for less than the hold's ttl, is looked at again on its own, as
+     * {@link #refresh} does.
      */
     @Override
     public List<Optional<Duration>> refreshAll(List<HoldToRefresh> holds) {
         TxnResponse reads = await(kv.txn()
                 .Then(holds.stream().map(h -> Op.get(key(h.key()), GetOption.DEFAULT)).toArray(Op[]::new))
                 .commit());
-        List<CompletableFuture<Optional<Duration>>> extensions = new ArrayList<>(holds.size());
+        List<Long> leasesRead = new ArrayList<>(holds.size());
+        List<CompletableFuture<Long>> extensions = new ArrayList<>(holds.size());
         for (int i = 0; i < holds.size(); i++) {
             Optional<KeyValue> current = reads.getGetResponses().get(i).getKvs().stream().findFirst();
             if (current.isPresent() && current.get().getValue().equals(bytes(holds.get(i).owner()))) {
-                extensions.add(leases.keepAliveOnce(current.get().getLease())
-                        .thenApply(alive -> alive.getTTL() > 0
-                                ? Optional.of(Duration.ofSeconds(alive.getTTL())) : Optional.<Duration>empty()));
+                leasesRead.add(current.get().getLease());
+                extensions.add(keepAliveOnce(current.get().getLease()));
             } else {
-                extensions.add(CompletableFuture.completedFuture(Optional.empty()));
+                leasesRead.add(0L);
+                extensions.add(CompletableFuture.completedFuture(-1L));
             }
         }
         await(CompletableFuture.allOf(extensions.toArray(CompletableFuture[]::new)));
-        return extensions.stream().map(CompletableFuture::join).toList();
+        List<Optional<Duration>> results = new ArrayList<>(holds.size());
+        for (int i = 0; i < holds.size(); i++) {
+            long extended = extensions.get(i).join();
+            HoldToRefresh hold = holds.get(i);
+            if (extended < 0) {
+                results.add(Optional.empty());
+            } else if (extended == 0) {
+                results.add(refreshFrom(hold.key(), hold.owner(), hold.ttl(), leasesRead.get(i)));
+            } else if (extended < wholeSeconds(hold.ttl())) {
+                results.add(refreshFrom(hold.key(), hold.owner(), hold.ttl(), 0)); // on too short a lease
+            } else {
+                results.add(Optional.of(Duration.ofSeconds(extended)));
+            }
+        }
+        return results;
     }
 
     /** Keys per batch: below etcd's default limit of 128 operations in one transaction. */
@@ -231,6 +434,16 @@ final class EtcdLockStore implements LockStore {
 
     private boolean stillAlive(long leaseId) {
         return await(leases.timeToLive(leaseId, LeaseOption.DEFAULT)).getTTL() > 0;
+    }
+
+    /** Revokes and waits for etcd's answer; a lease etcd no longer has is revoked already. */
+    private void revokeNow(long leaseId) {
+        await(leases.revoke(leaseId).handle((revoked, failure) -> {
+            if (failure != null && !isLeaseNotFound(failure)) {
+                throw failure instanceof CompletionException known ? known : new CompletionException(failure);
+            }
+            return revoked;
+        }));
     }
 
     /** Revokes in the background; {@link #close()} waits for what is still on its way. */

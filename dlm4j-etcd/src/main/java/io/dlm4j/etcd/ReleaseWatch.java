@@ -1,6 +1,7 @@
 package io.dlm4j.etcd;
 
 import io.dlm4j.spi.Subscription;
+import io.dlm4j.spi.WakeUps;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Watch;
 import io.etcd.jetcd.options.WatchOption;
@@ -11,11 +12,6 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArraySet;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
@@ -24,6 +20,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * One watch per Dlm on the prefix of all its lock keys, for deletions only (a release, or the
  * expiry of a hold's lease), shared by every waiter: waiters register for their key, and the
  * watch wakes them. If the watch breaks, the next waiter starts a new one; until then waiters poll.
+ *
+ * <p>The engine subscribes once per key per Dlm and passes a wake-up on to one of its waiters, so a
+ * deletion wakes one waiter in each Dlm that waits for the key, not every waiter.
  */
 final class ReleaseWatch implements AutoCloseable {
 
@@ -32,7 +31,7 @@ final class ReleaseWatch implements AutoCloseable {
     private final Watch watch;
     private final String prefix;
     private final Duration timeout;
-    private final Map<String, Set<Runnable>> waiters = new ConcurrentHashMap<>();
+    private final WakeUps waiters = new WakeUps();
     /**
      * Guards {@link #watcher}. A j.u.c lock, not a monitor: ensureWatching() waits under it for etcd
      * to confirm the watch (and broken() and close() close the watcher under it), and a virtual
@@ -48,12 +47,9 @@ final class ReleaseWatch implements AutoCloseable {
     }
 
     Subscription subscribe(String key, Runnable wake) {
-        waiters.computeIfAbsent(key, k -> new CopyOnWriteArraySet<>()).add(wake);
+        Subscription subscription = waiters.add(key, wake);
         ensureWatching();
-        return () -> waiters.computeIfPresent(key, (k, set) -> {
-            set.remove(wake);
-            return set.isEmpty() ? null : set;
-        });
+        return subscription;
     }
 
     private void ensureWatching() {
@@ -86,10 +82,7 @@ final class ReleaseWatch implements AutoCloseable {
         for (WatchEvent event : response.getEvents()) {
             if (event.getEventType() == WatchEvent.EventType.DELETE) {
                 String key = event.getKeyValue().getKey().toString(StandardCharsets.UTF_8).substring(prefix.length());
-                Set<Runnable> set = waiters.get(key);
-                if (set != null) {
-                    List.copyOf(set).forEach(Runnable::run);
-                }
+                waiters.wake(key);
             }
         }
     }

@@ -9,7 +9,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
 import java.time.Duration;
-import java.util.Map;
 
 /** The whole contract on one real etcd member. */
 class EtcdConformanceTest extends ConformanceSuite {
@@ -78,14 +77,5 @@ class EtcdConformanceTest extends ConformanceSuite {
     @Override
     protected void thawBackend() {
         EtcdConformanceTest.thaw(etcd);
-    }
-
-    @Override
-    protected Map<SafetyRule, String> knownSafetyGaps() {
-        return Map.of(SafetyRule.RELOCK_NEVER_SHORTENS, GAP_STORE_SETS_TTL_FROM_NOW,
-                SafetyRule.FAILED_RELOCK_KEEPS_HOLD, GAP_NO_ATTEMPT_MARKS,
-                SafetyRule.INTERRUPT_LEAVES_NO_HOLD, "issue 12: the engine's release after an interrupt can reach"
-                        + " etcd before the interrupted acquire's transaction, which then creates a hold that lasts its"
-                        + " ttl; the undo must revoke the attempt's own lease");
     }
 }
