@@ -17,6 +17,7 @@ import io.dlm4j.spi.HoldToRefresh;
 import io.dlm4j.spi.LockStore;
 import io.dlm4j.spi.StoredHold;
 import org.bson.Document;
+import org.bson.conversions.Bson;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,6 +39,7 @@ import static com.mongodb.client.model.Updates.combine;
 import static com.mongodb.client.model.Updates.inc;
 import static com.mongodb.client.model.Updates.max;
 import static com.mongodb.client.model.Updates.set;
+import static com.mongodb.client.model.Updates.unset;
 
 /**
  * Locks as documents of the Go {@code mongolock} shape, {@code {_id: key, owner, expiry}}, plus a
@@ -65,6 +67,14 @@ final class MongoLockStore implements LockStore {
     static final String EXPIRY = "expiry";
     static final String FENCE = "fence";
     static final String EPOCH = "epoch";
+    /**
+     * {@code {id, expiry}}: the attempt that created or took over the hold, and the expiry it wrote.
+     * Removed by every later write of dlm4j; a Go takeover leaves it but always writes a later
+     * expiry, so undo matches on both.
+     */
+    static final String ATTEMPT = "attempt";
+    static final String ATTEMPT_ID = ATTEMPT + ".id";
+    static final String ATTEMPT_EXPIRY = "expiry";
     static final String TTL_INDEX = "expired_locks";
     static final String FENCE_COUNTER = "fenceOf";
     static final long EPOCH_UNIT = 1L << 32;
@@ -144,9 +154,14 @@ final class MongoLockStore implements LockStore {
 
     @Override
     public Acquisition acquire(String key, String owner, Duration ttl) {
+        return acquire(key, owner, ttl, null);
+    }
+
+    @Override
+    public Acquisition acquire(String key, String owner, Duration ttl, String attempt) {
         prepare();
         for (int i = 0; i < TRIES; i++) {
-            Acquisition acquisition = tryAcquire(key, owner, ttl);
+            Acquisition acquisition = tryAcquire(key, owner, ttl, attempt);
             if (acquisition != null) {
                 return acquisition;
             }
@@ -157,15 +172,17 @@ final class MongoLockStore implements LockStore {
     }
 
     /** Null when the document changed between two commands, and it is worth another go. */
-    private Acquisition tryAcquire(String key, String owner, Duration ttl) {
+    private Acquisition tryAcquire(String key, String owner, Duration ttl, String attempt) {
         Date now = clock.now();
         Date expiry = plus(now, ttl);
+        Bson mark = attempt == null ? unset(ATTEMPT)
+                : set(ATTEMPT, new Document("id", attempt).append(ATTEMPT_EXPIRY, expiry));
         try {
             Document taken = locks.findOneAndUpdate(
                     and(eq(ID, key), lt(EXPIRY, now)),
-                    combine(set(OWNER, owner), set(EXPIRY, expiry), inc(FENCE, 1L)),
+                    combine(set(OWNER, owner), set(EXPIRY, expiry), mark, inc(FENCE, 1L)),
                     UPSERT_AFTER);
-            return ownHold(key, owner, taken, ttl).map(Acquisition::acquired).orElse(null);
+            return ownHold(key, owner, taken, now).map(Acquisition::acquired).orElse(null);
         } catch (MongoWriteException | MongoCommandException e) {
             if (!isDuplicateKey(e)) {
                 throw e;
@@ -184,14 +201,22 @@ final class MongoLockStore implements LockStore {
             return Acquisition.heldBy(hold(current, now));
         }
         Document extended = locks.findOneAndUpdate(
-                and(eq(ID, key), eq(OWNER, owner), gte(EXPIRY, now)), set(EXPIRY, expiry), AFTER);
-        return extended == null ? null : ownHold(key, owner, extended, ttl).map(Acquisition::refreshed).orElse(null);
+                and(eq(ID, key), eq(OWNER, owner), gte(EXPIRY, now)), extendTo(expiry), AFTER);
+        return extended == null ? null : ownHold(key, owner, extended, now).map(Acquisition::refreshed).orElse(null);
+    }
+
+    /**
+     * The owner touches its hold again: the later of both expiries ({@code $max}), so that no
+     * shorter ttl cuts short what another lease of the owner counts on, and no attempt can undo it.
+     */
+    private static Bson extendTo(Date expiry) {
+        return combine(max(EXPIRY, expiry), unset(ATTEMPT));
     }
 
     /** The caller's hold in {@code document}, stamped with an epoch first if it has none yet. */
-    private Optional<StoredHold> ownHold(String key, String owner, Document document, Duration ttl) {
+    private Optional<StoredHold> ownHold(String key, String owner, Document document, Date now) {
         Document stamped = token(document) > 0 ? document : stamp(key, owner);
-        return stamped == null ? Optional.empty() : Optional.of(new StoredHold(owner, token(stamped), ttl));
+        return stamped == null ? Optional.empty() : Optional.of(hold(stamped, now));
     }
 
     private Document stamp(String key, String owner) {
@@ -211,15 +236,16 @@ final class MongoLockStore implements LockStore {
     public Optional<Duration> refresh(String key, String owner, Duration ttl) {
         prepare();
         Date now = clock.now();
-        boolean held = locks.updateOne(and(eq(ID, key), eq(OWNER, owner), gte(EXPIRY, now)),
-                set(EXPIRY, plus(now, ttl))).getMatchedCount() > 0;
-        return held ? Optional.of(ttl) : Optional.empty();
+        Document refreshed = locks.findOneAndUpdate(and(eq(ID, key), eq(OWNER, owner), gte(EXPIRY, now)),
+                extendTo(plus(now, ttl)), AFTER);
+        return refreshed == null ? Optional.empty() : Optional.of(hold(refreshed, now).remaining());
     }
 
     /**
      * One {@code update} command with a statement per hold. Its reply counts matches but doesn't
      * say which: only when some hold was not extended does a second command read back which ones
-     * now carry the expiry this batch set.
+     * now carry at least the expiry this batch asked for. A hold that lasts longer keeps its expiry,
+     * and reports the ttl asked for: less than the store has, never more.
      */
     @Override
     public List<Optional<Duration>> refreshAll(List<HoldToRefresh> holds) {
@@ -227,7 +253,7 @@ final class MongoLockStore implements LockStore {
         Date now = clock.now();
         List<UpdateOneModel<Document>> updates = holds.stream()
                 .map(h -> new UpdateOneModel<Document>(and(eq(ID, h.key()), eq(OWNER, h.owner()), gte(EXPIRY, now)),
-                        set(EXPIRY, plus(now, h.ttl()))))
+                        extendTo(plus(now, h.ttl()))))
                 .toList();
         int matched = locks.bulkWrite(updates, new BulkWriteOptions().ordered(false)).getMatchedCount();
         if (matched == holds.size()) {
@@ -238,9 +264,10 @@ final class MongoLockStore implements LockStore {
                 .forEach(document -> stored.put(document.get(ID), document));
         return holds.stream().map(h -> {
             Document document = stored.get(h.key());
+            // an expired hold matched nothing and has an earlier expiry; a later one is this owner's live hold
             boolean extended = document != null && h.owner().equals(document.getString(OWNER))
-                    && plus(now, h.ttl()).equals(document.getDate(EXPIRY));
-            return extended ? Optional.of(h.ttl()) : Optional.<Duration>empty();
+                    && document.get(EXPIRY) instanceof Date expiry && !expiry.before(plus(now, h.ttl()));
+            return extended ? Optional.of(hold(document, now).remaining()) : Optional.<Duration>empty();
         }).toList();
     }
 
@@ -257,7 +284,30 @@ final class MongoLockStore implements LockStore {
     public boolean release(String key, String owner) {
         prepare();
         return locks.updateOne(and(eq(ID, key), eq(OWNER, owner), gte(EXPIRY, clock.now())),
-                set(EXPIRY, RELEASED)).getMatchedCount() > 0;
+                freed()).getMatchedCount() > 0;
+    }
+
+    /**
+     * Frees the hold only if {@code attempt} wrote it and nothing wrote its expiry since: a relock
+     * or refresh by dlm4j removes the mark; a Go takeover or refresh leaves the mark but writes
+     * another expiry. The check is in the update's filter, so nothing can slip in between.
+     */
+    @Override
+    public Undo undoAcquire(String key, String owner, String attempt) {
+        prepare();
+        Document marked = locks.find(and(eq(ID, key), eq(OWNER, owner), eq(ATTEMPT_ID, attempt))).first();
+        if (marked == null || !(marked.get(ATTEMPT) instanceof Document mark)
+                || !(mark.get(ATTEMPT_EXPIRY) instanceof Date written)) {
+            return Undo.NOTHING_TO_UNDO;
+        }
+        long freed = locks.updateOne(and(eq(ID, key), eq(OWNER, owner), eq(ATTEMPT_ID, attempt), eq(EXPIRY, written)),
+                freed()).getModifiedCount();
+        return freed > 0 ? Undo.RELEASED : Undo.NOTHING_TO_UNDO;
+    }
+
+    /** Expired rather than deleted: the document keeps its fence counter. */
+    private static Bson freed() {
+        return combine(set(EXPIRY, RELEASED), unset(ATTEMPT));
     }
 
     @Override
