@@ -58,7 +58,11 @@ import static com.mongodb.client.model.Updates.unset;
  * the document ever being cleaned up.
  *
  * <h2>Expiry</h2>
- * Judged by the server's clock: filters compare {@code expiry} with {@link ServerClock#now()}.
+ * Judged by the server's clock, as an interval ({@link ServerClock#bounds()}) rather than a point:
+ * an expiry is written as the latest the server's time can be plus the ttl rounded up to the
+ * millisecond, and a hold is taken over only when its expiry is before the earliest the server's
+ * time can be. So two clients whose estimates differ within their bounds never overlap, and the
+ * time a holder is told it has left is a lower bound.
  */
 final class MongoLockStore implements LockStore {
 
@@ -102,8 +106,14 @@ final class MongoLockStore implements LockStore {
      */
     MongoLockStore(MongoCollection<Document> collection, Duration operationTimeout, String address,
                    AutoCloseable ownedClient) {
+        this(collection, operationTimeout, address, ownedClient, null);
+    }
+
+    /** @param clock null for the server's clock read through the collection; tests script one */
+    MongoLockStore(MongoCollection<Document> collection, Duration operationTimeout, String address,
+                   AutoCloseable ownedClient, ServerClock clock) {
         this.locks = withDefaults(collection, operationTimeout);
-        this.clock = new ServerClock(locks);
+        this.clock = clock != null ? clock : new ServerClock(locks);
         this.description = "MongoDB " + (address == null ? "" : "at " + address + ", ")
                 + "collection " + collection.getNamespace().getFullName();
         this.ownedClient = ownedClient;
@@ -173,13 +183,13 @@ final class MongoLockStore implements LockStore {
 
     /** Null when the document changed between two commands, and it is worth another go. */
     private Acquisition tryAcquire(String key, String owner, Duration ttl, String attempt) {
-        Date now = clock.now();
-        Date expiry = plus(now, ttl);
+        ServerClock.Bounds now = clock.bounds();
+        Date expiry = now.expiryAfter(ttl);
         Bson mark = attempt == null ? unset(ATTEMPT)
                 : set(ATTEMPT, new Document("id", attempt).append(ATTEMPT_EXPIRY, expiry));
         try {
             Document taken = locks.findOneAndUpdate(
-                    and(eq(ID, key), lt(EXPIRY, now)),
+                    and(eq(ID, key), lt(EXPIRY, now.earliest())),
                     combine(set(OWNER, owner), set(EXPIRY, expiry), mark, inc(FENCE, 1L)),
                     UPSERT_AFTER);
             return ownHold(key, owner, taken, now).map(Acquisition::acquired).orElse(null);
@@ -198,10 +208,10 @@ final class MongoLockStore implements LockStore {
             return null;
         }
         if (!owner.equals(current.getString(OWNER))) {
-            return Acquisition.heldBy(hold(current, now));
+            return Acquisition.heldBy(othersHold(current, now));
         }
         Document extended = locks.findOneAndUpdate(
-                and(eq(ID, key), eq(OWNER, owner), gte(EXPIRY, now)), extendTo(expiry), AFTER);
+                and(eq(ID, key), eq(OWNER, owner), gte(EXPIRY, now.earliest())), extendTo(expiry), AFTER);
         return extended == null ? null : ownHold(key, owner, extended, now).map(Acquisition::refreshed).orElse(null);
     }
 
@@ -214,9 +224,9 @@ final class MongoLockStore implements LockStore {
     }
 
     /** The caller's hold in {@code document}, stamped with an epoch first if it has none yet. */
-    private Optional<StoredHold> ownHold(String key, String owner, Document document, Date now) {
+    private Optional<StoredHold> ownHold(String key, String owner, Document document, ServerClock.Bounds now) {
         Document stamped = token(document) > 0 ? document : stamp(key, owner);
-        return stamped == null ? Optional.empty() : Optional.of(hold(stamped, now));
+        return stamped == null ? Optional.empty() : Optional.of(ownHold(stamped, now));
     }
 
     private Document stamp(String key, String owner) {
@@ -229,16 +239,16 @@ final class MongoLockStore implements LockStore {
         }
         // another process of the same owner may have stamped it first; anything else means we lost it
         Document current = locks.find(and(eq(ID, key), eq(OWNER, owner))).first();
-        return current != null && token(current) > 0 && isLive(current, clock.now()) ? current : null;
+        return current != null && token(current) > 0 && isLive(current, clock.bounds()) ? current : null;
     }
 
     @Override
     public Optional<Duration> refresh(String key, String owner, Duration ttl) {
         prepare();
-        Date now = clock.now();
-        Document refreshed = locks.findOneAndUpdate(and(eq(ID, key), eq(OWNER, owner), gte(EXPIRY, now)),
-                extendTo(plus(now, ttl)), AFTER);
-        return refreshed == null ? Optional.empty() : Optional.of(hold(refreshed, now).remaining());
+        ServerClock.Bounds now = clock.bounds();
+        Document refreshed = locks.findOneAndUpdate(and(eq(ID, key), eq(OWNER, owner), gte(EXPIRY, now.earliest())),
+                extendTo(now.expiryAfter(ttl)), AFTER);
+        return refreshed == null ? Optional.empty() : Optional.of(ownHold(refreshed, now).remaining());
     }
 
     /**
@@ -250,14 +260,15 @@ final class MongoLockStore implements LockStore {
     @Override
     public List<Optional<Duration>> refreshAll(List<HoldToRefresh> holds) {
         prepare();
-        Date now = clock.now();
+        ServerClock.Bounds now = clock.bounds();
         List<UpdateOneModel<Document>> updates = holds.stream()
-                .map(h -> new UpdateOneModel<Document>(and(eq(ID, h.key()), eq(OWNER, h.owner()), gte(EXPIRY, now)),
-                        extendTo(plus(now, h.ttl()))))
+                .map(h -> new UpdateOneModel<Document>(
+                        and(eq(ID, h.key()), eq(OWNER, h.owner()), gte(EXPIRY, now.earliest())),
+                        extendTo(now.expiryAfter(h.ttl()))))
                 .toList();
         int matched = locks.bulkWrite(updates, new BulkWriteOptions().ordered(false)).getMatchedCount();
         if (matched == holds.size()) {
-            return holds.stream().map(h -> Optional.of(h.ttl())).toList();
+            return holds.stream().map(h -> Optional.of(now.surelyLeft(now.expiryAfter(h.ttl())))).toList();
         }
         Map<Object, Document> stored = new HashMap<>();
         locks.find(in(ID, holds.stream().map(HoldToRefresh::key).toList()))
@@ -266,8 +277,8 @@ final class MongoLockStore implements LockStore {
             Document document = stored.get(h.key());
             // an expired hold matched nothing and has an earlier expiry; a later one is this owner's live hold
             boolean extended = document != null && h.owner().equals(document.getString(OWNER))
-                    && document.get(EXPIRY) instanceof Date expiry && !expiry.before(plus(now, h.ttl()));
-            return extended ? Optional.of(hold(document, now).remaining()) : Optional.<Duration>empty();
+                    && document.get(EXPIRY) instanceof Date expiry && !expiry.before(now.expiryAfter(h.ttl()));
+            return extended ? Optional.of(ownHold(document, now).remaining()) : Optional.<Duration>empty();
         }).toList();
     }
 
@@ -283,7 +294,7 @@ final class MongoLockStore implements LockStore {
     @Override
     public boolean release(String key, String owner) {
         prepare();
-        return locks.updateOne(and(eq(ID, key), eq(OWNER, owner), gte(EXPIRY, clock.now())),
+        return locks.updateOne(and(eq(ID, key), eq(OWNER, owner), gte(EXPIRY, clock.bounds().earliest())),
                 freed()).getMatchedCount() > 0;
     }
 
@@ -313,9 +324,9 @@ final class MongoLockStore implements LockStore {
     @Override
     public Optional<StoredHold> read(String key) {
         prepare();
-        Date now = clock.now();
+        ServerClock.Bounds now = clock.bounds();
         Document current = locks.find(eq(ID, key)).first();
-        return current != null && isLive(current, now) ? Optional.of(hold(current, now)) : Optional.empty();
+        return current != null && isLive(current, now) ? Optional.of(othersHold(current, now)) : Optional.empty();
     }
 
     @Override
@@ -355,14 +366,19 @@ final class MongoLockStore implements LockStore {
         return clock;
     }
 
-    private static StoredHold hold(Document document, Date now) {
-        Date expiry = document.getDate(EXPIRY);
-        return new StoredHold(document.getString(OWNER), token(document),
-                Duration.ofMillis(expiry.getTime() - now.getTime()));
+    /** The caller's own hold: the time it surely has left, a lower bound. */
+    private static StoredHold ownHold(Document document, ServerClock.Bounds now) {
+        return new StoredHold(document.getString(OWNER), token(document), now.surelyLeft(document.getDate(EXPIRY)));
     }
 
-    private static boolean isLive(Document document, Date now) {
-        return document.get(EXPIRY) instanceof Date expiry && !expiry.before(now)
+    /** A hold as others see it: the time until it may be taken over, an upper bound. */
+    private static StoredHold othersHold(Document document, ServerClock.Bounds now) {
+        return new StoredHold(document.getString(OWNER), token(document), now.untilFree(document.getDate(EXPIRY)));
+    }
+
+    /** Live unless surely past: the takeover filter's {@code expiry < earliest}, negated. */
+    private static boolean isLive(Document document, ServerClock.Bounds now) {
+        return document.get(EXPIRY) instanceof Date expiry && !expiry.before(now.earliest())
                 && document.get(OWNER) instanceof String;
     }
 
@@ -372,10 +388,6 @@ final class MongoLockStore implements LockStore {
             return 0;
         }
         return (epoch.longValue() - 1) * EPOCH_UNIT + fence.longValue();
-    }
-
-    private static Date plus(Date date, Duration duration) {
-        return new Date(date.getTime() + duration.toMillis());
     }
 
     private static boolean isDuplicateKey(RuntimeException e) {

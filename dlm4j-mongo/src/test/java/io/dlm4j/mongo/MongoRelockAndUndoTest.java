@@ -116,6 +116,29 @@ class MongoRelockAndUndoTest {
     }
 
     @Test
+    void aBatchRefreshWithOneReleasedHoldReportsOnlyThatOneAsGone() {
+        List<HoldToRefresh> holds = new java.util.ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            String key = newKey();
+            // every other hold lasts longer than the refresh asks for, and keeps its expiry
+            acquired(store.acquire(key, OWNER, i % 2 == 0 ? LONG : Duration.ofSeconds(20), "attempt-" + i));
+            holds.add(new HoldToRefresh(key, OWNER, Duration.ofSeconds(40)));
+        }
+        assertThat(store.release(holds.get(7).key(), OWNER)).isTrue();
+
+        List<Optional<Duration>> results = store.refreshAll(holds);
+
+        for (int i = 0; i < holds.size(); i++) {
+            if (i == 7) {
+                assertThat(results.get(i)).as("the released hold").isEmpty();
+            } else {
+                assertThat(results.get(i)).as("hold %d", i).get(org.assertj.core.api.InstanceOfAssertFactories.DURATION)
+                        .isGreaterThan(i % 2 == 0 ? LONG.minusSeconds(5) : Duration.ofSeconds(35));
+            }
+        }
+    }
+
+    @Test
     void undoEndsTheHoldItsAttemptCreatedAndTheTokensGoOnRising() {
         String key = newKey();
         StoredHold created = acquired(store.acquire(key, OWNER, LONG, "attempt-1"));
