@@ -48,7 +48,7 @@ import static com.mongodb.client.model.Updates.unset;
  * <h2>Fencing tokens</h2>
  * A token is {@code (epoch - 1) * 2^32 + fence}. {@code fence} is the lock document's counter,
  * raised by one on every takeover in the same command that takes the lock. The lock document can
- * vanish (the {@code expired_locks} TTL index, an operator), and its counter with it, so a lock
+ * vanish (the prune, an operator), and its counter with it, so a lock
  * document that starts again at {@code fence} 1 is stamped with a new {@code epoch} from a counter
  * document {@code {_id: {fenceOf: key}}} that carries no {@code expiry} and so is never cleaned up.
  * Every epoch is greater than the last, so every token of a new lock document is greater than every
@@ -79,7 +79,11 @@ final class MongoLockStore implements LockStore {
     static final String ATTEMPT = "attempt";
     static final String ATTEMPT_ID = ATTEMPT + ".id";
     static final String ATTEMPT_EXPIRY = "expiry";
-    static final String TTL_INDEX = "expired_locks";
+    /** The Go package's index, created exactly as it does: {@code {expiry: 1}}, no TTL. */
+    static final String CLEANUP_INDEX = "expired_locks";
+    /** How far past its expiry a document must be before the Dlm's prune deletes it. */
+    static final Duration PRUNE_GRACE = Duration.ofHours(1);
+    static final Duration PRUNE_EVERY = Duration.ofMinutes(10);
     static final String FENCE_COUNTER = "fenceOf";
     static final long EPOCH_UNIT = 1L << 32;
     private static final Date RELEASED = new Date(0);
@@ -100,6 +104,8 @@ final class MongoLockStore implements LockStore {
     private final String description;
     private final AutoCloseable ownedClient;
     private volatile boolean indexed;
+    /** When the housekeeping prunes next (System.nanoTime()); its first round prunes. */
+    private volatile long nextPruneNanos = System.nanoTime();
 
     /**
      * @param ownedClient closed with the store; null when the user passed the collection in
@@ -134,7 +140,7 @@ final class MongoLockStore implements LockStore {
         return result;
     }
 
-    /** Creates the cleanup index and reads the server's clock; retried on first use if it failed. */
+    /** Creates the Go package's index and reads the server's clock; retried on first use if it failed. */
     void prepare() {
         if (!indexed) {
             createCleanupIndex();
@@ -147,19 +153,75 @@ final class MongoLockStore implements LockStore {
         }
     }
 
+    /**
+     * {@code {expiry: 1}} named {@code expired_locks} and nothing else, as the Go package creates it:
+     * a real mongod refuses an index of the same name with other options, so anything else would
+     * make one of the two programs fail on a collection the other set up.
+     */
     private void createCleanupIndex() {
         try {
-            locks.createIndex(Indexes.ascending(EXPIRY),
-                    new IndexOptions().name(TTL_INDEX).expireAfter(0L, TimeUnit.SECONDS));
+            locks.createIndex(Indexes.ascending(EXPIRY), new IndexOptions().name(CLEANUP_INDEX));
         } catch (MongoCommandException e) {
             if (e.getErrorCode() != INDEX_OPTIONS_CONFLICT && e.getErrorCode() != INDEX_KEY_SPECS_CONFLICT) {
                 throw e;
             }
-            // An index of that name exists with other options: cleanup is the operator's choice, and
-            // expiry never depends on it, so it is left as it is.
-            LOG.warn("{}: kept the existing index '{}', which differs from ours: {}", description, TTL_INDEX,
-                    e.getErrorMessage());
+            // Expiry never depends on the index, so locking goes on; but a TTL index (made by dlm4j
+            // before issue 12) deletes documents by expiry alone, also holds a Go service took over.
+            LOG.warn("{}: the index '{}' exists with other options than the Go package's {{expiry: 1}}: {}. "
+                            + "If it is a TTL index left by an earlier dlm4j, replace it with "
+                            + "'dlm4j mongo migrate-index' or MongoMaintenance.migrateCleanupIndex()",
+                    description, CLEANUP_INDEX, e.getErrorMessage());
         }
+    }
+
+    /**
+     * Replaces a TTL {@code expired_locks} (what dlm4j created before issue 12) by the Go
+     * package's index; creates it if absent; leaves the Go package's as it is. Any other index of
+     * that name is an operator's, and is left with an exception that says so.
+     */
+    MongoMaintenance.CleanupIndex migrateCleanupIndex() {
+        Document existing = null;
+        for (Document index : locks.listIndexes()) {
+            if (CLEANUP_INDEX.equals(index.getString("name"))) {
+                existing = index;
+            }
+        }
+        if (existing == null) {
+            createCleanupIndex();
+            return MongoMaintenance.CleanupIndex.CREATED;
+        }
+        if (!isExpiryAscending(existing.get("key"))) {
+            throw new IllegalStateException(description + ": the index '" + CLEANUP_INDEX + "' has the keys "
+                    + existing.get("key") + ", not {expiry: 1}; it is not dlm4j's, so it is left as it is");
+        }
+        if (!existing.containsKey("expireAfterSeconds")) {
+            return MongoMaintenance.CleanupIndex.ALREADY_THERE;
+        }
+        locks.dropIndex(CLEANUP_INDEX);
+        createCleanupIndex();
+        return MongoMaintenance.CleanupIndex.REPLACED_TTL_INDEX;
+    }
+
+    private static boolean isExpiryAscending(Object key) {
+        return key instanceof Document keys && keys.size() == 1
+                && keys.get(EXPIRY) instanceof Number direction && direction.doubleValue() == 1.0;
+    }
+
+    /**
+     * Deletes the lock documents whose {@code expiry} is more than {@code grace} before the
+     * earliest the server's time can be. The condition is the delete's own filter, so a document
+     * that a takeover (by dlm4j or the Go package) makes live again meanwhile is not deleted; the
+     * fence and clock documents have no {@code expiry} and are never matched. Tokens stay monotonic
+     * because a new document gets a new epoch.
+     *
+     * @return how many documents were deleted
+     */
+    long prune(Duration grace) {
+        if (grace == null || grace.isNegative()) {
+            throw new IllegalArgumentException("grace must not be null or negative: " + grace);
+        }
+        Date before = new Date(clock.bounds().earliestMillis() - grace.toMillis());
+        return locks.deleteMany(lt(EXPIRY, before)).getDeletedCount();
     }
 
     @Override
@@ -289,7 +351,7 @@ final class MongoLockStore implements LockStore {
 
     /**
      * Marks the hold expired rather than deleting it: the document keeps its fence counter, so the
-     * next takeover is one command; the TTL index removes it later.
+     * next takeover is one command; the prune removes it later.
      */
     @Override
     public boolean release(String key, String owner) {
@@ -344,6 +406,14 @@ final class MongoLockStore implements LockStore {
     @Override
     public void housekeeping() {
         clock.measure();
+        long now = System.nanoTime();
+        if (now - nextPruneNanos >= 0) {
+            nextPruneNanos = now + PRUNE_EVERY.toNanos();
+            long deleted = prune(PRUNE_GRACE);
+            if (deleted > 0) {
+                LOG.debug("{}: pruned {} lock documents expired over {} ago", description, deleted, PRUNE_GRACE);
+            }
+        }
     }
 
     @Override
