@@ -27,6 +27,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import static com.mongodb.client.model.Filters.and;
@@ -104,8 +107,16 @@ final class MongoLockStore implements LockStore {
     private final String description;
     private final AutoCloseable ownedClient;
     private volatile boolean indexed;
-    /** When the housekeeping prunes next (System.nanoTime()); its first round prunes. */
-    private volatile long nextPruneNanos = System.nanoTime();
+    /**
+     * When the housekeeping prunes next (System.nanoTime()): a period after the store is made, so
+     * that a burst of new Dlms does not start with a burst of deletes.
+     */
+    private volatile long nextPruneNanos = System.nanoTime() + PRUNE_EVERY.toNanos();
+    /**
+     * Runs the prunes, off the engine's refresh thread that runs {@link #housekeeping()}: a delete
+     * of many documents must not hold up the refreshes. Made on the first prune.
+     */
+    private ExecutorService pruner;
 
     /**
      * @param ownedClient closed with the store; null when the user passed the collection in
@@ -405,14 +416,40 @@ final class MongoLockStore implements LockStore {
 
     @Override
     public void housekeeping() {
+        housekeeping(System.nanoTime());
+    }
+
+    /** {@link #housekeeping()} at {@code nowNanos}; a seam for tests of the prune's schedule. */
+    void housekeeping(long nowNanos) {
         clock.measure();
-        long now = System.nanoTime();
-        if (now - nextPruneNanos >= 0) {
-            nextPruneNanos = now + PRUNE_EVERY.toNanos();
-            long deleted = prune(PRUNE_GRACE);
-            if (deleted > 0) {
-                LOG.debug("{}: pruned {} lock documents expired over {} ago", description, deleted, PRUNE_GRACE);
-            }
+        if (nowNanos - nextPruneNanos >= 0) {
+            nextPruneNanos = nowNanos + PRUNE_EVERY.toNanos();
+            pruneInBackground();
+        }
+    }
+
+    private synchronized void pruneInBackground() {
+        if (pruner == null) {
+            pruner = Executors.newSingleThreadExecutor(runnable -> {
+                Thread thread = new Thread(runnable, "dlm4j-mongo-prune");
+                thread.setDaemon(true);
+                return thread;
+            });
+        }
+        try {
+            pruner.execute(() -> {
+                try {
+                    long deleted = prune(PRUNE_GRACE);
+                    if (deleted > 0) {
+                        LOG.debug("{}: pruned {} lock documents expired over {} ago", description, deleted, PRUNE_GRACE);
+                    }
+                } catch (RuntimeException e) {
+                    LOG.warn("{}: pruning old lock documents failed; trying again in {}: {}", description,
+                            PRUNE_EVERY, e.getMessage());
+                }
+            });
+        } catch (RejectedExecutionException closed) {
+            // the store is closing
         }
     }
 
@@ -423,6 +460,11 @@ final class MongoLockStore implements LockStore {
 
     @Override
     public void close() {
+        synchronized (this) {
+            if (pruner != null) {
+                pruner.shutdownNow();
+            }
+        }
         if (ownedClient != null) {
             try {
                 ownedClient.close();

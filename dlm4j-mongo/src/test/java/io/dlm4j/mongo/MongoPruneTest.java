@@ -20,6 +20,7 @@ import java.util.List;
 import static com.mongodb.client.model.Filters.eq;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The explicit prune that replaces the TTL index (issue 12 item 6): it deletes only lock
@@ -113,18 +114,27 @@ class MongoPruneTest {
     }
 
     @Test
-    void theDlmsHousekeepingPrunesWithAnHourOfGrace() {
+    void theDlmsHousekeepingPrunesEveryTenMinutesWithAnHourOfGrace() {
         MongoLockStore store = new MongoLockStore(locks, Duration.ofSeconds(10), null, null);
+        long start = System.nanoTime();
+        try {
+            store.housekeeping(start);
+            assertThat(recorder.all()).as("housekeeping right after the store was made does not prune")
+                    .noneMatch(c -> c.name().equals("delete"));
 
-        store.housekeeping();
-
-        assertThat(locks.find(eq("_id", "released")).first()).as("the released document, after housekeeping").isNull();
-        assertThat(locks.find(eq("_id", "expired-two-hours-ago")).first()).isNull();
-        assertThat(remainingIds()).contains("expired-a-minute-ago", "go-takeover", "live");
-        recorder.clear();
-        store.housekeeping();
-        assertThat(recorder.all()).as("a second round within 10 minutes does not prune")
-                .noneMatch(c -> c.name().equals("delete"));
+            store.housekeeping(start + Duration.ofMinutes(10).plusSeconds(1).toNanos());
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+                assertThat(locks.find(eq("_id", "released")).first()).as("the released document").isNull();
+                assertThat(locks.find(eq("_id", "expired-two-hours-ago")).first()).isNull();
+            });
+            assertThat(remainingIds()).contains("expired-a-minute-ago", "go-takeover", "live");
+            recorder.clear();
+            store.housekeeping(start + Duration.ofMinutes(15).toNanos());
+            assertThat(recorder.all()).as("a round within 10 minutes of the last prune does not prune")
+                    .noneMatch(c -> c.name().equals("delete"));
+        } finally {
+            store.close();
+        }
     }
 
     @Test
