@@ -34,12 +34,13 @@ import java.util.logging.Logger;
                 StatusCommand.class,
                 UnlockCommand.class,
                 PingCommand.class,
+                MongoCommand.class,
                 DemoCommand.class,
                 CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
                 "  0:success",
-                "  1:unlock: the lock is still held by that owner",
+                "  1:unlock: the lock is still held by that owner; mongo migrate-index: another index of that name",
                 "  2:bad usage or input: missing --uri, unknown scheme, bad duration, no program",
                 " 69:the backend is unreachable or failed (EX_UNAVAILABLE)",
                 " 70:an internal error of dlm4j (EX_SOFTWARE)",
@@ -52,6 +53,7 @@ import java.util.logging.Logger;
                 "  dlm4j run --uri redis://cache:6379 --key nightly-report -- ./report.sh",
                 "  dlm4j run --uri mongodb://db:27017/app --key schema-migration --ttl 1m --wait 10m -- ./migrate.sh",
                 "  dlm4j status --uri etcd://etcd:2379 --key nightly-report --json",
+                "  dlm4j mongo migrate-index --uri mongodb://db:27017/app",
                 "  dlm4j demo"})
 public final class Dlm4jCommand implements Callable<Integer> {
 
@@ -75,7 +77,7 @@ public final class Dlm4jCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        throw new ParameterException(spec.commandLine(), "missing command: run, status, unlock, ping or demo");
+        throw new ParameterException(spec.commandLine(), "missing command: run, status, unlock, ping, mongo or demo");
     }
 
     public static void main(String[] args) {

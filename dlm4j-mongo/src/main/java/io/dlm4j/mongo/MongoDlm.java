@@ -1,6 +1,5 @@
 package io.dlm4j.mongo;
 
-import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoCollection;
 import io.dlm4j.Dlm;
 import io.dlm4j.DlmOptions;
@@ -13,8 +12,10 @@ import java.util.Objects;
 
 /**
  * A {@link Dlm} on a MongoDB collection, with documents the Go {@code mongolock} package reads
- * and writes too: {@code {_id: key, owner, expiry}} (plus {@code fence}), and the TTL index
- * {@code expired_locks} on {@code expiry} that cleans up expired documents.
+ * and writes too: {@code {_id: key, owner, expiry}} (plus {@code fence}), and the Go package's index
+ * {@code expired_locks} on {@code expiry} (not a TTL index). The Dlm prunes documents whose expiry
+ * passed over an hour ago every 10 minutes; {@link MongoMaintenance} prunes on demand and migrates
+ * the TTL index that earlier versions created.
  *
  * <p>Needs MongoDB 4.4 or later. Expiry is judged by the server's clock. Lock writes use write
  * concern majority, journaled, unless the collection has a write concern of its own.
@@ -32,21 +33,15 @@ public final class MongoDlm {
     public static Dlm create(MongoCollection<Document> collection, DlmOptions options) {
         Objects.requireNonNull(collection, "collection must not be null");
         Objects.requireNonNull(options, "options must not be null");
-        return create(new MongoLockStore(collection, options.operationTimeout(), null, null), options);
+        return createOn(new MongoLockStore(collection, options.operationTimeout(), null, null), options);
     }
 
-    /** A Dlm that owns {@code client} and closes it on {@link Dlm#close()}. */
-    static Dlm createOwning(MongoClient client, MongoCollection<Document> collection, String address,
-                            DlmOptions options) {
-        return create(new MongoLockStore(collection, options.operationTimeout(), address, client), options);
-    }
-
-    private static Dlm create(MongoLockStore store, DlmOptions options) {
+    static Dlm createOn(MongoLockStore store, DlmOptions options) {
         try {
             store.prepare();
         } catch (RuntimeException e) {
             // Not fatal: the server may come up later; every operation prepares again first.
-            LOG.warn("{}: could not create the TTL index or read the server's clock yet: {}",
+            LOG.warn("{}: could not create the index or read the server's clock yet: {}",
                     store.describe(), e.getMessage());
         }
         return new StoreBackedDlm(store, options);

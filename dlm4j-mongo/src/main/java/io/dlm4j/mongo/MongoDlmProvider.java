@@ -36,6 +36,11 @@ public final class MongoDlmProvider implements DlmProvider {
 
     @Override
     public Dlm create(String uri, DlmOptions options) {
+        return MongoDlm.createOn(openStore(uri, options.operationTimeout()), options);
+    }
+
+    /** A store on the URI's collection that owns its client; bad URIs are IllegalArgumentException. */
+    static MongoLockStore openStore(String uri, Duration operationTimeout) {
         String collectionName = MongoDlm.DEFAULT_COLLECTION;
         String driverUri = uri;
         Matcher option = COLLECTION_OPTION.matcher(uri);
@@ -52,10 +57,10 @@ public final class MongoDlmProvider implements DlmProvider {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("uri is not a valid MongoDB connection string: " + e.getMessage(), e);
         }
-        MongoClient client = MongoClients.create(settings(connection, options.operationTimeout()));
+        MongoClient client = MongoClients.create(settings(connection, operationTimeout));
         String database = connection.getDatabase() != null ? connection.getDatabase() : DEFAULT_DATABASE;
         MongoCollection<Document> collection = client.getDatabase(database).getCollection(collectionName);
-        return MongoDlm.createOwning(client, collection, String.join(",", connection.getHosts()), options);
+        return new MongoLockStore(collection, operationTimeout, String.join(",", connection.getHosts()), client);
     }
 
     private static MongoClientSettings settings(ConnectionString connection, Duration timeout) {

@@ -12,7 +12,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
 import static com.mongodb.client.model.Filters.eq;
-import java.util.Map;
 
 /** The whole contract on MongoDB, through the embedded wire-protocol server. */
 class MongoConformanceTest extends ConformanceSuite {
@@ -42,11 +41,5 @@ class MongoConformanceTest extends ConformanceSuite {
     @Override
     protected void deleteStoredRecord(String key) {
         locks.deleteOne(eq("_id", key));
-    }
-
-    @Override
-    protected Map<SafetyRule, String> knownSafetyGaps() {
-        return Map.of(SafetyRule.RELOCK_NEVER_SHORTENS, GAP_STORE_SETS_TTL_FROM_NOW,
-                SafetyRule.FAILED_RELOCK_KEEPS_HOLD, GAP_NO_ATTEMPT_MARKS);
     }
 }

@@ -24,8 +24,7 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * Fencing tokens keep rising when the lock document disappears, as it does when the
- * {@code expired_locks} TTL monitor or an operator removes it. The embedded server runs no TTL
- * monitor, so the tests delete the document by hand.
+ * prune or an operator removes it; the tests delete the document by hand.
  */
 class MongoFencingTest {
 

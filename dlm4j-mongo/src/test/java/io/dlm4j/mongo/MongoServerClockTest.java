@@ -160,6 +160,29 @@ class MongoServerClockTest {
         assertThat(clock.uncertainty()).isLessThan(Duration.ofMillis(50));
     }
 
+    /** Issue 12 item 5 on the in-process server: the expiry is a bound, the midpoint plus the uncertainty at least. */
+    @Test
+    void expiryIsWrittenAtTheLatestServerTimePlusTheTtlRoundedUp() {
+        MongoLockStore store = new MongoLockStore(locks, Duration.ofSeconds(10), null, null);
+        store.prepare();
+        String key = newKey("bound");
+        Duration ttl = Duration.ofNanos(1_000_400_000);
+        ServerClock.Bounds before = store.clock().bounds();
+        assertThat(before.latestMillis() - store.clock().now().getTime())
+                .as("latest minus midpoint: the uncertainty and the truncated millisecond").isPositive();
+
+        Duration left = store.acquire(key, "java-app", ttl, "attempt-1").hold().remaining();
+        ServerClock.Bounds after = store.clock().bounds();
+
+        long expiry = storedExpiry(locks, key);
+        assertThat(expiry).as("stored expiry: at least the latest server time before the call plus 1001 ms")
+                .isGreaterThanOrEqualTo(before.latestMillis() + 1001);
+        assertThat(left).as("time left reported to the holder: no more than the expiry less the latest time after the call")
+                .isGreaterThanOrEqualTo(Duration.ofMillis(1001))
+                .isLessThanOrEqualTo(Duration.ofMillis(expiry - before.latestMillis()));
+        assertThat(expiry - after.latestMillis()).isLessThanOrEqualTo(left.toMillis());
+    }
+
     // --- a server whose clock is an hour ahead of this machine's -------------------------------
 
     /**
