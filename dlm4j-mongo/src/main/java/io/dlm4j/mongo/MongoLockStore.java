@@ -28,8 +28,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 import static com.mongodb.client.model.Filters.and;
@@ -117,6 +118,8 @@ final class MongoLockStore implements LockStore {
      * of many documents must not hold up the refreshes. Made on the first prune.
      */
     private ExecutorService pruner;
+    /** Set by {@link #close()}, read by a prune that the close cut short. */
+    private volatile boolean closed;
 
     /**
      * @param ownedClient closed with the store; null when the user passed the collection in
@@ -429,12 +432,19 @@ final class MongoLockStore implements LockStore {
     }
 
     private synchronized void pruneInBackground() {
+        if (closed) {
+            return;
+        }
         if (pruner == null) {
-            pruner = Executors.newSingleThreadExecutor(runnable -> {
-                Thread thread = new Thread(runnable, "dlm4j-mongo-prune");
-                thread.setDaemon(true);
-                return thread;
-            });
+            // one thread, and only while a prune runs: a Dlm idles with none of its own here
+            ThreadPoolExecutor executor = new ThreadPoolExecutor(1, 1, 10, TimeUnit.SECONDS,
+                    new LinkedBlockingQueue<>(), runnable -> {
+                        Thread thread = new Thread(runnable, "dlm4j-mongo-prune");
+                        thread.setDaemon(true);
+                        return thread;
+                    });
+            executor.allowCoreThreadTimeOut(true);
+            pruner = executor;
         }
         try {
             pruner.execute(() -> {
@@ -444,8 +454,10 @@ final class MongoLockStore implements LockStore {
                         LOG.debug("{}: pruned {} lock documents expired over {} ago", description, deleted, PRUNE_GRACE);
                     }
                 } catch (RuntimeException e) {
-                    LOG.warn("{}: pruning old lock documents failed; trying again in {}: {}", description,
-                            PRUNE_EVERY, e.getMessage());
+                    if (!closed) { // a prune cut short by close() is no failure to report
+                        LOG.warn("{}: pruning old lock documents failed; trying again in {}: {}", description,
+                                PRUNE_EVERY, e.getMessage());
+                    }
                 }
             });
         } catch (RejectedExecutionException closed) {
@@ -461,6 +473,7 @@ final class MongoLockStore implements LockStore {
     @Override
     public void close() {
         synchronized (this) {
+            closed = true;
             if (pruner != null) {
                 pruner.shutdownNow();
             }
