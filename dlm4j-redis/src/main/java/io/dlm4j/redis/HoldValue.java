@@ -79,6 +79,11 @@ record HoldValue(long token, String attempt, String owner) {
         }
     }
 
+    /** The same hold as its owner's relock leaves it: no attempt can undo it. */
+    HoldValue unmarked() {
+        return new HoldValue(token, null, owner);
+    }
+
     String format() {
         return attempt == null ? token + ":" + owner : token + "~" + attempt + ":" + owner;
     }
