@@ -4,6 +4,7 @@ import io.dlm4j.spi.Acquisition;
 import io.dlm4j.spi.Acquisition.Outcome;
 import io.dlm4j.spi.HoldToRefresh;
 import io.dlm4j.spi.LockStore;
+import io.dlm4j.spi.RefreshResult;
 import io.dlm4j.spi.Replies;
 import io.dlm4j.spi.StoredHold;
 import io.dlm4j.spi.Subscription;
@@ -273,62 +274,74 @@ final class RedlockLockStore implements LockStore {
         return ask(nodes, node -> node.undo(lock, owner, attempt, channel), nodeTimeout(operationTimeout));
     }
 
-    /** A batch of one: the decision (extended, lost or undecided) lives once, in {@link #decide}. */
+    /** A batch of one: the decision (extended, lost or undecided) lives once, in {@link #refreshEach}. */
     @Override
     public Optional<Duration> refresh(String key, String owner, Duration ttl) {
         return refreshAll(List.of(new HoldToRefresh(key, owner, ttl))).get(0);
     }
 
-    /**
-     * One many-locks script per master, in parallel. A hold is extended if a majority extended it
-     * within its validity time, and lost if a majority refused it. If a hold is undecided (neither),
-     * this call fails, and the engine retries until the hold would have expired.
-     */
+    /** As {@link #refreshEach}; an undecided hold fails the call, as the SPI's older form must. */
     @Override
     public List<Optional<Duration>> refreshAll(List<HoldToRefresh> holds) {
-        List<Decision> decisions = decide(holds);
         List<Optional<Duration>> results = new ArrayList<>(holds.size());
-        for (Decision decision : decisions) {
-            if (decision.undecided() != null) {
-                throw decision.undecided();
+        for (RefreshResult result : refreshEach(holds)) {
+            switch (result.outcome()) {
+                case EXTENDED -> results.add(Optional.of(result.remaining()));
+                case NOT_HELD -> results.add(Optional.empty());
+                case UNDECIDED -> throw result.failure();
             }
-            results.add(Optional.ofNullable(decision.extended()));
         }
         return results;
     }
 
-    /** Per hold: extended (for how long), not held (both null), or undecided (why). */
-    private record Decision(Duration extended, RuntimeException undecided) {
-    }
-
-    private List<Decision> decide(List<HoldToRefresh> holds) {
+    /**
+     * One many-locks script per master, in parallel, decided per hold: extended if a majority
+     * extended it within its validity time (the time a majority has left, less elapsed and drift),
+     * not held if a majority refused it, and otherwise undecided, which fails that hold only: the
+     * engine retries it next period, and it is lost only at its local expiry.
+     */
+    @Override
+    public List<RefreshResult> refreshEach(List<HoldToRefresh> holds) {
         RefreshBatch batch = RefreshBatch.of(holds, keys);
         Duration shortestTtl = holds.stream().map(HoldToRefresh::ttl).min(Comparator.naturalOrder()).orElseThrow();
         long start = nanoTime.getAsLong();
         List<Reply<List<Long>>> replies = ask(nodes,
                 node -> node.refreshAll(batch.locks(), batch.ownersAndTtls()), nodeTimeout(shortestTtl));
-        for (Reply<List<Long>> reply : replies) {
-            if (reply.value() != null && reply.value().size() != holds.size()) {
-                throw new IllegalStateException("Redis at " + reply.node().address() + " answered "
-                        + reply.value().size() + " values for " + holds.size() + " locks");
-            }
-        }
-        List<Decision> decisions = new ArrayList<>(holds.size());
+        List<Reply<List<Long>>> answered = replies.stream().map(r -> checkedSize(r, holds.size())).toList();
+        List<RefreshResult> results = new ArrayList<>(holds.size());
         for (int i = 0; i < holds.size(); i++) {
             int index = i;
-            List<Long> extended = replies.stream().filter(r -> r.value() != null && r.value().get(index) > 0)
+            List<Long> extended = answered.stream().filter(r -> r.value() != null && r.value().get(index) > 0)
                     .map(r -> r.value().get(index)).toList();
-            long refused = replies.stream().filter(r -> r.value() != null && r.value().get(index) == 0).count();
+            long refused = answered.stream().filter(r -> r.value() != null && r.value().get(index) == 0).count();
             Duration validity = extended.size() >= quorum ? validity(quorumLasts(extended), start) : Duration.ZERO;
             if (isPositive(validity)) {
-                decisions.add(new Decision(validity, null));
+                results.add(RefreshResult.extended(validity));
             } else if (refused > nodes.size() - quorum) {
-                decisions.add(new Decision(null, null)); // a majority says the hold is not ours: it is lost
+                results.add(RefreshResult.notHeld()); // a majority says the hold is not ours: it is lost
             } else {
-                decisions.add(new Decision(null, noQuorum(replies)));
+                results.add(RefreshResult.undecided(undecided(answered, extended.size(), refused)));
             }
         }
-        return decisions;
+        return results;
+    }
+
+    /** A master that answered the wrong number of values counts as one that failed. */
+    private static Reply<List<Long>> checkedSize(Reply<List<Long>> reply, int holds) {
+        if (reply.value() == null || reply.value().size() == holds) {
+            return reply;
+        }
+        return new Reply<>(reply.node(), null, new IllegalStateException("answered " + reply.value().size()
+                + " values for " + holds + " locks"), false);
+    }
+
+    private IllegalStateException undecided(List<Reply<List<Long>>> replies, long extended, long refused) {
+        if (replies.stream().filter(r -> r.failure() == null).count() < quorum) {
+            return noQuorum(replies);
+        }
+        return new IllegalStateException(extended + " of " + nodes.size() + " Redis masters extended the hold and "
+                + refused + " refused it" + (extended >= quorum ? ", too late to be valid" : "")
+                + "; a quorum is " + quorum);
     }
 
     @Override
