@@ -1,6 +1,8 @@
 package io.dlm4j.redis;
 
 import io.dlm4j.spi.Acquisition;
+import io.dlm4j.spi.HoldToRefresh;
+import io.dlm4j.spi.RefreshResult;
 import io.dlm4j.spi.StoredHold;
 import io.dlm4j.testkit.RedisServer;
 import io.lettuce.core.RedisClient;
@@ -113,6 +115,33 @@ class RedlockStoreSafetyTest {
                 });
         assertThat(servers.stream().map(s -> s.command("GET", stored())).toList())
                 .as("each master's copy").allSatisfy(v -> assertThat(v).endsWith(":O"));
+    }
+
+    @Test
+    void duringAMinorityOutageAHoldThatOneMasterLostIsUndecidedAndTheRestOfItsBatchExtended() {
+        String other = key + "-b";
+        assertThat(store.acquire(key, "O", TTL).isOurs()).isTrue();
+        assertThat(store.acquire(other, "O", TTL).isOurs()).isTrue();
+        servers.get(0).command("DEL", RedisKeys.DEFAULT_PREFIX + "{" + other + "}"); // m1 lost its copy
+        servers.get(2).pause();
+
+        List<RefreshResult> results = store.refreshEach(List.of(new HoldToRefresh(key, "O", TTL),
+                new HoldToRefresh(other, "O", TTL)));
+
+        assertThat(results.get(0).outcome()).as("the hold both answering masters extended")
+                .isEqualTo(RefreshResult.Outcome.EXTENDED);
+        assertThat(results.get(1).outcome()).as("the hold one of them refused")
+                .isEqualTo(RefreshResult.Outcome.UNDECIDED);
+    }
+
+    @Test
+    void aRelockWithAShorterTtlKeepsTheLongerHoldAndReportsIt() {
+        store.acquire(key, "O", TTL);
+        Acquisition relock = store.acquire(key, "O", Duration.ofSeconds(1));
+        assertThat(relock.hold().remaining()).as("validity after a 1 s relock of a 30 s hold")
+                .isGreaterThan(Duration.ofSeconds(25));
+        servers.forEach(s -> assertThat(Long.parseLong(s.command("PTTL", stored()).substring(1)))
+                .as("PTTL on %s", s.hostAndPort()).isGreaterThan(25_000));
     }
 
     /** The token of a stored value, marked ({@code token~attempt:owner}) or not. */
