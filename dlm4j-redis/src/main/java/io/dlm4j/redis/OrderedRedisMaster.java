@@ -7,7 +7,10 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
-/** A real Redis master: each call goes through {@link RedisNode#inOrder}, so calls keep their order. */
+/**
+ * A real Redis master: each call goes through {@link RedisNode#inOrder}, so calls keep their order;
+ * releases and undos are sent even when their caller gave up, as cleanups must be.
+ */
 final class OrderedRedisMaster implements RedlockMaster {
 
     private final RedisNode node;
@@ -38,12 +41,12 @@ final class OrderedRedisMaster implements RedlockMaster {
 
     @Override
     public CompletableFuture<Boolean> release(String[] keys, String owner, String channel) {
-        return node.inOrder(n -> n.release(keys, owner, channel));
+        return node.inOrder(n -> n.release(keys, owner, channel), true);
     }
 
     @Override
     public CompletableFuture<Boolean> undo(String[] keys, String owner, String attempt, String channel) {
-        return node.inOrder(n -> n.undo(keys, owner, attempt, channel));
+        return node.inOrder(n -> n.undo(keys, owner, attempt, channel), true);
     }
 
     @Override

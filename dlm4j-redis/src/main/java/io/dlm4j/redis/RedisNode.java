@@ -234,6 +234,15 @@ final class RedisNode implements AutoCloseable {
      * round trip.
      */
     <T> CompletableFuture<T> inOrder(Function<RedisNode, CompletableFuture<T>> operation) {
+        return inOrder(operation, false);
+    }
+
+    /**
+     * As {@link #inOrder(Function)}; a {@code cleanup} (a release, an undo) is sent even if its
+     * caller gave up before its turn: an acquire ahead of it may have been on its way already when
+     * its own caller gave up, and it must not be left behind.
+     */
+    <T> CompletableFuture<T> inOrder(Function<RedisNode, CompletableFuture<T>> operation, boolean cleanup) {
         if (connection != null && queued.get() == 0) {
             try {
                 return operation.apply(this);
@@ -246,7 +255,7 @@ final class RedisNode implements AutoCloseable {
         try {
             dispatcher().execute(() -> {
                 try {
-                    if (!result.isDone()) {
+                    if (cleanup || !result.isDone()) {
                         operation.apply(this).whenComplete((value, failure) -> {
                             if (failure != null) {
                                 result.completeExceptionally(failure);

@@ -84,7 +84,6 @@ final class RedlockLockStore implements LockStore {
     private static final Logger LOG = LoggerFactory.getLogger(RedlockLockStore.class);
     private static final Duration MIN_NODE_TIMEOUT = Duration.ofMillis(100);
     private static final Duration MAX_NODE_TIMEOUT = Duration.ofSeconds(1);
-    private static final long NOT_SILENT = Long.MIN_VALUE;
 
     private final List<RedlockMaster> nodes;
     private final RedisKeys keys;
@@ -95,8 +94,8 @@ final class RedlockLockStore implements LockStore {
     private final ExecutorService blockingCalls;
     private final CountDownLatch connected;
     private volatile boolean firstConnectionsAwaited;
-    /** When the current run of rounds without a quorum of answers in time began; NOT_SILENT if none. */
-    private final AtomicLong silentSince = new AtomicLong(NOT_SILENT);
+    /** When a quorum of masters last answered a round in time (at first: when the store was made). */
+    private final AtomicLong lastAnswered = new AtomicLong();
     /** Marks for acquires that come without the engine's attempt id. */
     private final String ownAttempts = "redlock-" + Long.toHexString(new SecureRandom().nextLong());
     private final AtomicLong ownAttemptCount = new AtomicLong();
@@ -118,6 +117,7 @@ final class RedlockLockStore implements LockStore {
             thread.setDaemon(true);
             return thread;
         });
+        this.lastAnswered.set(nanoTime.getAsLong());
         this.connected = new CountDownLatch(quorum);
         for (RedlockMaster node : this.nodes) {
             node.connectInBackground().thenRun(connected::countDown);
@@ -140,9 +140,6 @@ final class RedlockLockStore implements LockStore {
         Duration nodeTimeout = nodeTimeout(ttl);
         long start = nanoTime.getAsLong();
         List<Reply<NodeReply>> replies = ask(nodes, node -> node.acquire(lock, owner, millis(ttl), attempt), nodeTimeout);
-        if (replies.stream().filter(r -> r.failure() == null).count() >= quorum) {
-            answeredInTime();
-        }
         List<Reply<NodeReply>> granted = replies.stream()
                 .filter(r -> r.value() != null && r.value().outcome() != Outcome.HELD).toList();
         if (granted.size() >= quorum) {
@@ -151,8 +148,24 @@ final class RedlockLockStore implements LockStore {
                 return ours.get();
             }
         }
-        undoEverywhere(key, owner, attempt);
+        undoAwaitingEvenIfInterrupted(key, owner, attempt);
         return notAcquired(replies);
+    }
+
+    /**
+     * The cleanup of a failed attempt, its answers awaited with the interrupt flag cleared (and set
+     * again after): an interrupted caller that left before the masters ran the undo would let a
+     * reader on another connection see the attempt's hold, which the undo then ends behind its back.
+     */
+    private void undoAwaitingEvenIfInterrupted(String key, String owner, String attempt) {
+        boolean interrupted = Thread.interrupted();
+        try {
+            undoEverywhere(key, owner, attempt);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     /** The owner rule of the class comment; empty if the hold could not be made valid in time. */
@@ -239,20 +252,15 @@ final class RedlockLockStore implements LockStore {
     /**
      * True if the quorum was missed only because masters answered too late (refusals and
      * unreachable masters alone do not make up the shortfall), and the masters have not been silent
-     * for the operation timeout yet.
+     * for the operation timeout yet: some round of any operation had a quorum of answers in time
+     * less than that ago.
      */
     private boolean lateAnswersStillExcused(List<? extends Reply<?>> replies) {
         long refused = replies.stream().filter(r -> r.failure() != null && !r.late()).count();
         if (refused > nodes.size() - quorum) {
             return false;
         }
-        long now = nanoTime.getAsLong();
-        silentSince.compareAndSet(NOT_SILENT, now);
-        return now - silentSince.get() < operationTimeout.toNanos();
-    }
-
-    private void answeredInTime() {
-        silentSince.set(NOT_SILENT);
+        return nanoTime.getAsLong() - lastAnswered.get() < operationTimeout.toNanos();
     }
 
     /** Removes, on every master, only the copies that {@code attempt} made and nothing touched since. */
@@ -496,6 +504,9 @@ final class RedlockLockStore implements LockStore {
                         : e;
                 replies.add(new Reply<>(targets.get(i), null, failure, late));
             }
+        }
+        if (replies.stream().filter(r -> r.failure() == null).count() >= quorum) {
+            lastAnswered.set(nanoTime.getAsLong()); // the masters are not silent
         }
         return replies;
     }
