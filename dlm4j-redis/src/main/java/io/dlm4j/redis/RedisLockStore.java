@@ -14,7 +14,8 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Locks on one Redis server: each operation is one script, one round trip; expiry by Redis's clock;
- * a new hold takes the next value of the key's fence counter in the same script.
+ * a new hold takes the next value of the key's fence counter in the same script. A relock or
+ * refresh keeps the later of the hold's expiry and the new ttl, and reports what Redis has left.
  */
 final class RedisLockStore implements LockStore {
 
@@ -28,9 +29,26 @@ final class RedisLockStore implements LockStore {
 
     @Override
     public Acquisition acquire(String key, String owner, Duration ttl) {
-        NodeReply reply = await(node.acquire(keys.of(key), owner, millis(ttl)));
+        return acquire(key, owner, ttl, null);
+    }
+
+    /** A new hold carries {@code attempt}'s mark until the owner relocks or refreshes it. */
+    @Override
+    public Acquisition acquire(String key, String owner, Duration ttl, String attempt) {
+        String mark = attempt == null ? null : HoldValue.checkAttempt(attempt);
+        NodeReply reply = await(node.acquire(keys.of(key), owner, millis(ttl), mark));
         StoredHold hold = new StoredHold(reply.owner(), reply.token(), Duration.ofMillis(reply.remainingMs()));
         return new Acquisition(reply.outcome(), hold);
+    }
+
+    /**
+     * Sent on the connection that carried the acquire, after it: an acquire that timed out but
+     * still reaches the server is applied before this undo, which then removes it.
+     */
+    @Override
+    public Undo undoAcquire(String key, String owner, String attempt) {
+        boolean undone = await(node.undo(keys.of(key), owner, HoldValue.checkAttempt(attempt), keys.channel(key)));
+        return undone ? Undo.RELEASED : Undo.NOTHING_TO_UNDO;
     }
 
     @Override
@@ -41,8 +59,7 @@ final class RedisLockStore implements LockStore {
     @Override
     public List<Optional<Duration>> refreshAll(List<HoldToRefresh> holds) {
         RefreshBatch batch = RefreshBatch.of(holds, keys);
-        List<Boolean> held = await(node.refreshAll(batch.locks(), batch.ownersAndTtls()));
-        return batch.validities(held);
+        return batch.validities(await(node.refreshAll(batch.locks(), batch.ownersAndTtls())));
     }
 
     @Override

@@ -5,6 +5,8 @@ import io.dlm4j.spi.Subscription;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.List;
@@ -12,6 +14,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
@@ -23,58 +26,121 @@ import java.util.function.Function;
  */
 final class RedisNode implements AutoCloseable {
 
-    /** KEYS: lock, fence. ARGV: owner, ttl ms. Reply: outcome (0 held, 1 refreshed, 2 acquired), token, ms left, owner, fence. */
-    private static final LuaScript ACQUIRE = new LuaScript("""
+    private static final Logger LOG = LoggerFactory.getLogger(RedisNode.class);
+
+    /**
+     * Lua: {@code extend(lock, ttl)} gives the lock at least {@code ttl} ms and returns the ms it now
+     * has left: a relock or refresh never shortens a hold (another lease of the owner may count on
+     * the longer expiry). A PTTL of -1 (no expiry, set by hand) is given the ttl.
+     */
+    private static final String LUA_EXTEND = """
+            local function extend(lock, ttl)
+              local left = redis.call('PTTL', lock)
+              if left < ttl then
+                redis.call('PEXPIRE', lock, ttl)
+                return ttl
+              end
+              return left
+            end
+            """;
+
+    /**
+     * KEYS: lock, fence. ARGV: owner, ttl ms, attempt ('' for none). Reply: outcome (0 held, 1
+     * refreshed, 2 acquired), token, ms left, owner, fence. A new hold is marked with the attempt;
+     * the owner's relock clears the mark, so that the attempt that made the hold can no longer undo it.
+     */
+    private static final LuaScript ACQUIRE = script("""
             local current = redis.call('GET', KEYS[1])
             if current then
-              local sep = string.find(current, ':', 1, true)
-              local token = string.sub(current, 1, sep - 1)
-              local owner = string.sub(current, sep + 1)
+              local token, mark, owner = parse_hold(current)
               local fence = redis.call('GET', KEYS[2]) or token
               if owner == ARGV[1] then
-                redis.call('PEXPIRE', KEYS[1], ARGV[2])
-                return {1, token, tonumber(ARGV[2]), owner, fence}
+                if mark then
+                  redis.call('SET', KEYS[1], format_hold(token, nil, owner), 'KEEPTTL')
+                end
+                return {1, token, extend(KEYS[1], tonumber(ARGV[2])), owner, fence}
               end
               return {0, token, redis.call('PTTL', KEYS[1]), owner, fence}
             end
             local token = redis.call('INCR', KEYS[2])
-            redis.call('SET', KEYS[1], token .. ':' .. ARGV[1], 'PX', ARGV[2])
+            redis.call('SET', KEYS[1], format_hold(token, ARGV[3], ARGV[1]), 'PX', ARGV[2])
             return {2, token, tonumber(ARGV[2]), ARGV[1], token}
             """);
 
     /**
-     * KEYS: locks. ARGV: owner and ttl ms of each lock in turn. Reply per lock: 1 if extended, 0
-     * if that owner does not hold it. A single refresh is a batch of one. The locks lie in different hash slots: fine on one server, which is all
-     * this store runs on; Redis Cluster would refuse it.
+     * KEYS: locks. ARGV: owner and ttl ms of each lock in turn. Reply per lock: the ms it has left
+     * once extended (never less than before), 0 if that owner does not hold it. A refresh clears an
+     * attempt's mark as a relock does. A single refresh is a batch of one. The locks lie in
+     * different hash slots: fine on one server, which is all this store runs on; Redis Cluster
+     * would refuse it.
      */
-    private static final LuaScript REFRESH_MANY = new LuaScript("""
-            local held = {}
+    private static final LuaScript REFRESH_MANY = script("""
+            local left = {}
             for i, lock in ipairs(KEYS) do
+              left[i] = 0
               local current = redis.call('GET', lock)
-              local owner = ARGV[2 * i - 1]
-              if current and string.sub(current, string.find(current, ':', 1, true) + 1) == owner then
-                redis.call('PEXPIRE', lock, ARGV[2 * i])
-                held[i] = 1
-              else
-                held[i] = 0
+              if current then
+                local token, mark, owner = parse_hold(current)
+                if owner == ARGV[2 * i - 1] then
+                  if mark then
+                    redis.call('SET', lock, format_hold(token, nil, owner), 'KEEPTTL')
+                  end
+                  left[i] = extend(lock, tonumber(ARGV[2 * i]))
+                end
               end
             end
-            return held
+            return left
             """);
 
-    /** KEYS: lock. ARGV: owner, release channel. Deletes and wakes the waiters only if this owner holds it. */
-    private static final LuaScript RELEASE = new LuaScript("""
+    /**
+     * Lua: {@code wake_waiters(channel, lock)} publishes the release and returns 1, or 0 and the
+     * server's error if the PUBLISH was refused (an ACL user without rights on the channel gets
+     * NOPERM). The hold is gone by then: the refusal must not turn a release into a failure.
+     */
+    private static final String LUA_WAKE = """
+            local function wake_waiters(channel, lock)
+              local published = redis.pcall('PUBLISH', channel, lock)
+              if type(published) == 'table' and published.err then
+                return {1, 0, published.err}
+              end
+              return {1, 1}
+            end
+            """;
+
+    /**
+     * KEYS: lock. ARGV: owner, release channel. Deletes and wakes the waiters only if this owner
+     * holds it. Reply: {0} if not held; {1, 1} released; {1, 0, error} released, waiters not woken.
+     */
+    private static final LuaScript RELEASE = script("""
             local current = redis.call('GET', KEYS[1])
-            if current and string.sub(current, string.find(current, ':', 1, true) + 1) == ARGV[1] then
-              redis.call('DEL', KEYS[1])
-              redis.call('PUBLISH', ARGV[2], KEYS[1])
-              return {1}
+            if current then
+              local token, mark, owner = parse_hold(current)
+              if owner == ARGV[1] then
+                redis.call('DEL', KEYS[1])
+                return wake_waiters(ARGV[2], KEYS[1])
+              end
+            end
+            return {0}
+            """);
+
+    /**
+     * KEYS: lock. ARGV: owner, attempt, release channel. Deletes the hold only if that attempt made
+     * it and its owner has not touched it since (the mark is still there); replies as RELEASE.
+     */
+    private static final LuaScript UNDO = script("""
+            local current = redis.call('GET', KEYS[1])
+            if current then
+              local token, mark, owner = parse_hold(current)
+              if owner == ARGV[1] and mark == ARGV[2] then
+                redis.call('DEL', KEYS[1])
+                return wake_waiters(ARGV[3], KEYS[1])
+              end
             end
             return {0}
             """);
 
     /** KEYS: lock. Reply: {} if free, else {value, ms left}. */
-    private static final LuaScript READ = new LuaScript("""
+    private static final LuaScript READ = script("""
             local current = redis.call('GET', KEYS[1])
             if current then
               return {current, redis.call('PTTL', KEYS[1])}
@@ -83,20 +149,34 @@ final class RedisNode implements AutoCloseable {
             """);
 
     /**
-     * KEYS: lock, fence. ARGV: owner, token. Records a Redlock token on this server while the owner
-     * still holds the lock here: the stored token becomes it, and the fence counter at least it.
+     * KEYS: lock, fence. ARGV: owner, token, attempt. Records a Redlock token on this server while
+     * the owner still holds the lock here: the stored token becomes it, and the fence counter at
+     * least it. A copy the attempt made keeps its mark, so that the cleanup of an attempt that fails
+     * after all can still remove it.
      */
-    private static final LuaScript RECORD_TOKEN = new LuaScript("""
+    private static final LuaScript RECORD_TOKEN = script("""
             local current = redis.call('GET', KEYS[1])
-            if not current or string.sub(current, string.find(current, ':', 1, true) + 1) ~= ARGV[1] then
+            if not current then
+              return {0}
+            end
+            local token, mark, owner = parse_hold(current)
+            if owner ~= ARGV[1] then
               return {0}
             end
             if tonumber(redis.call('GET', KEYS[2]) or '0') < tonumber(ARGV[2]) then
               redis.call('SET', KEYS[2], ARGV[2])
             end
-            redis.call('SET', KEYS[1], ARGV[2] .. ':' .. ARGV[1], 'KEEPTTL')
+            local kept = nil
+            if mark ~= nil and mark == ARGV[3] then
+              kept = mark
+            end
+            redis.call('SET', KEYS[1], format_hold(ARGV[2], kept, owner), 'KEEPTTL')
             return {1}
             """);
+
+    private static LuaScript script(String body) {
+        return new LuaScript(HoldValue.LUA_FUNCTIONS + LUA_EXTEND + LUA_WAKE + body);
+    }
 
     private static final ExecutorService CONNECTOR = Executors.newCachedThreadPool(runnable -> {
         Thread thread = new Thread(runnable, "dlm4j-redis-connect");
@@ -122,6 +202,7 @@ final class RedisNode implements AutoCloseable {
     private ExecutorService dispatcher;
     /** Operations handed to the dispatcher and not yet sent. */
     private final AtomicInteger queued = new AtomicInteger();
+    private final AtomicBoolean publishRefusalLogged = new AtomicBoolean();
 
     /**
      * @param address the server's address if known ({@code host:port}); otherwise it is read from
@@ -153,6 +234,15 @@ final class RedisNode implements AutoCloseable {
      * round trip.
      */
     <T> CompletableFuture<T> inOrder(Function<RedisNode, CompletableFuture<T>> operation) {
+        return inOrder(operation, false);
+    }
+
+    /**
+     * As {@link #inOrder(Function)}; a {@code cleanup} (a release, an undo) is sent even if its
+     * caller gave up before its turn: an acquire ahead of it may have been on its way already when
+     * its own caller gave up, and it must not be left behind.
+     */
+    <T> CompletableFuture<T> inOrder(Function<RedisNode, CompletableFuture<T>> operation, boolean cleanup) {
         if (connection != null && queued.get() == 0) {
             try {
                 return operation.apply(this);
@@ -165,7 +255,7 @@ final class RedisNode implements AutoCloseable {
         try {
             dispatcher().execute(() -> {
                 try {
-                    if (!result.isDone()) {
+                    if (cleanup || !result.isDone()) {
                         operation.apply(this).whenComplete((value, failure) -> {
                             if (failure != null) {
                                 result.completeExceptionally(failure);
@@ -211,18 +301,25 @@ final class RedisNode implements AutoCloseable {
         }
     }
 
-    CompletableFuture<NodeReply> acquire(String[] keys, String owner, long ttlMillis) {
-        return ACQUIRE.run(redis(), keys, owner, Long.toString(ttlMillis)).thenApply(NodeReply::parse);
+    /** @param attempt the mark of a hold this call creates; null for none */
+    CompletableFuture<NodeReply> acquire(String[] keys, String owner, long ttlMillis, String attempt) {
+        return ACQUIRE.run(redis(), keys, owner, Long.toString(ttlMillis), attempt == null ? "" : attempt)
+                .thenApply(NodeReply::parse);
     }
 
-    /** One script for many locks: one round trip; a held flag per lock, in order. */
-    CompletableFuture<List<Boolean>> refreshAll(String[] locks, String[] ownersAndTtls) {
+    /** One script for many locks: one round trip; per lock, in order, the ms it has left (0: not held). */
+    CompletableFuture<List<Long>> refreshAll(String[] locks, String[] ownersAndTtls) {
         return REFRESH_MANY.run(redis(), locks, ownersAndTtls)
-                .thenApply(reply -> reply.stream().map(flag -> NodeReply.number(flag) == 1).toList());
+                .thenApply(reply -> reply.stream().map(NodeReply::number).toList());
     }
 
     CompletableFuture<Boolean> release(String[] keys, String owner, String channel) {
-        return RELEASE.run(redis(), keys, owner, channel).thenApply(RedisNode::isOne);
+        return RELEASE.run(redis(), keys, owner, channel).thenApply(reply -> released(reply, channel));
+    }
+
+    /** Ends the hold only if {@code attempt} made it and its owner has not touched it since. */
+    CompletableFuture<Boolean> undo(String[] keys, String owner, String attempt, String channel) {
+        return UNDO.run(redis(), keys, owner, attempt, channel).thenApply(reply -> released(reply, channel));
     }
 
     /** The stored hold: token, owner and ms left; empty if free. */
@@ -231,16 +328,36 @@ final class RedisNode implements AutoCloseable {
             if (reply.isEmpty()) {
                 return Optional.empty();
             }
-            String value = String.valueOf(reply.get(0));
-            int sep = value.indexOf(':');
-            long token = Long.parseLong(value.substring(0, sep));
-            return Optional.of(new NodeReply(io.dlm4j.spi.Acquisition.Outcome.HELD, token,
-                    NodeReply.number(reply.get(1)), value.substring(sep + 1), token));
+            HoldValue value = HoldValue.parse(String.valueOf(reply.get(0)));
+            return Optional.of(new NodeReply(io.dlm4j.spi.Acquisition.Outcome.HELD, value.token(),
+                    NodeReply.number(reply.get(1)), value.owner(), value.token()));
         });
     }
 
-    CompletableFuture<Boolean> recordToken(String[] keys, String owner, long token) {
-        return RECORD_TOKEN.run(redis(), keys, owner, Long.toString(token)).thenApply(RedisNode::isOne);
+    CompletableFuture<Boolean> recordToken(String[] keys, String owner, long token, String attempt) {
+        return RECORD_TOKEN.run(redis(), keys, owner, Long.toString(token), attempt).thenApply(RedisNode::isOne);
+    }
+
+    /**
+     * True if the script ended the hold. A refused PUBLISH after it (no ACL rights on the channel)
+     * leaves the release done; it costs waiters elsewhere their push, so it is logged, once per node
+     * at WARN and then at DEBUG.
+     */
+    private boolean released(List<Object> reply, String channel) {
+        if (!isOne(reply)) {
+            return false;
+        }
+        if (reply.size() > 1 && NodeReply.number(reply.get(1)) == 0) {
+            String error = reply.size() > 2 ? String.valueOf(reply.get(2)) : "(no message)";
+            if (publishRefusalLogged.compareAndSet(false, true)) {
+                LOG.warn("Redis at {} refused to publish the release on {} ({}); the lock is released, but waiters"
+                        + " of other clients find out only at their next try. Grant the user the channels"
+                        + " (ACL '&<prefix>released:*').", address(), channel, error);
+            } else {
+                LOG.debug("Redis at {} refused to publish the release on {} ({})", address(), channel, error);
+            }
+        }
+        return true;
     }
 
     Duration ping() {

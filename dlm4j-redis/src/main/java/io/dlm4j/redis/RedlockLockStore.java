@@ -4,12 +4,14 @@ import io.dlm4j.spi.Acquisition;
 import io.dlm4j.spi.Acquisition.Outcome;
 import io.dlm4j.spi.HoldToRefresh;
 import io.dlm4j.spi.LockStore;
+import io.dlm4j.spi.RefreshResult;
 import io.dlm4j.spi.Replies;
 import io.dlm4j.spi.StoredHold;
 import io.dlm4j.spi.Subscription;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -23,6 +25,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
@@ -32,24 +36,48 @@ import static io.dlm4j.redis.RedisLockStore.millis;
  * The Redlock algorithm on N independent Redis masters: every operation goes to all of them in
  * parallel, each with a per-node timeout small against the ttl, and counts only with a majority
  * (N/2 + 1) within the validity time, ttl - elapsed - drift (drift = 1% of the ttl + 2 ms).
- * A failed acquisition is released on every node.
  *
  * <h2>Fencing tokens across a quorum</h2>
  * No single master is authoritative, so no single counter can issue the token. Each master keeps a
  * fence counter that the acquire script raises (INCR) when it grants a new hold, and returns.
  * <ol>
  *   <li>The token of a new hold is the maximum of the counters returned by the majority G that
- *       granted it.</li>
+ *       granted it (plus one if some of G already held the lock for the owner, whose counter that
+ *       round did not raise).</li>
  *   <li>Before the token is handed out, it is recorded on a majority W of masters while the hold is
  *       still ours there (a script that checks the owner, raises the counter to at least the token
- *       and stores it with the hold). If that fails, the acquisition fails and is released.</li>
+ *       and stores it with the hold). If that fails, the acquisition fails and is cleaned up.</li>
  * </ol>
- * Claim: a token T is greater than every token T' handed out before. T' was recorded on a majority
+ * Claim: a token T is greater than every token T' handed out before. T' was stored on a majority
  * W' while its owner held the lock on those masters. G and W' are majorities of the same N, so they
  * share a master m. On m, our hold came after the hold of T' ended, so our INCR on m ran after T'
  * was recorded there: m's counter was at least T' and our INCR made it at least T' + 1. T is the
  * maximum over G, which includes m, so T &gt; T'. The argument needs the counters to survive restarts
  * (Redis persistence with appendfsync always), as Redlock's own safety does.
+ *
+ * <h2>The owner rule: which token a relock reports</h2>
+ * A relock (the owner acquires what it holds) keeps the hold's token. The hold's token is the one
+ * that a quorum of masters stores now: the relock reports T only if at least N/2 + 1 masters
+ * answered that they hold the lock for the owner with token T. A master whose copy lapsed (it
+ * grants a new copy) and a master with a copy only it has (a late acquire that landed there and
+ * took a higher counter) are outvoted, and then given T, so that they agree again. T stored on a
+ * quorum means the counters of a quorum are at least T, so the next holder's token is greater than
+ * T by the claim above. If the owner holds the lock on a quorum but no token has a quorum (say one
+ * master is down and the two others disagree), no token can be trusted: the round makes a new hold
+ * with a new token, as in the list above, recorded on a quorum before it is reported.
+ *
+ * <h2>Cleanup after a failed attempt</h2>
+ * Every copy that an acquire creates carries that attempt's mark ({@link HoldValue}) until the
+ * owner relocks or refreshes it. A failed attempt (fewer than a quorum, granted too late, token not
+ * recorded) and {@link #undoAcquire} remove only copies that still carry its mark: never a copy that
+ * answered "yours already" (the owner's live hold). The undo travels on each master's connection
+ * after the acquire, so an acquire that lands late on a hung master is removed there once it lands.
+ *
+ * <h2>Late answers</h2>
+ * A round in which fewer than a quorum answered because the others answered too late (not refused,
+ * not unreachable) does not acquire, and asks to be tried again (the engine retries in lock();
+ * tryLock is empty), until the masters have been silent for the operation timeout: then it is a
+ * backend failure. Each round still waits at most the per-node timeout, so no call hangs.
  */
 final class RedlockLockStore implements LockStore {
 
@@ -57,27 +85,41 @@ final class RedlockLockStore implements LockStore {
     private static final Duration MIN_NODE_TIMEOUT = Duration.ofMillis(100);
     private static final Duration MAX_NODE_TIMEOUT = Duration.ofSeconds(1);
 
-    private final List<RedisNode> nodes;
+    private final List<RedlockMaster> nodes;
     private final RedisKeys keys;
     private final int quorum;
     private final Duration operationTimeout;
+    private final LongSupplier nanoTime;
     /** Subscriptions and pings block; they run here so that a hung master holds up no caller. */
     private final ExecutorService blockingCalls;
     private final CountDownLatch connected;
     private volatile boolean firstConnectionsAwaited;
+    /** When a quorum of masters last answered a round in time (at first: when the store was made). */
+    private final AtomicLong lastAnswered = new AtomicLong();
+    /** Marks for acquires that come without the engine's attempt id. */
+    private final String ownAttempts = "redlock-" + Long.toHexString(new SecureRandom().nextLong());
+    private final AtomicLong ownAttemptCount = new AtomicLong();
 
     RedlockLockStore(List<RedisNode> nodes, RedisKeys keys, Duration operationTimeout) {
-        this.nodes = List.copyOf(nodes);
+        this(nodes.stream().<RedlockMaster>map(OrderedRedisMaster::new).toList(), keys, operationTimeout,
+                System::nanoTime);
+    }
+
+    /** @param nanoTime the clock of the validity times and of the silence of the masters */
+    RedlockLockStore(List<RedlockMaster> masters, RedisKeys keys, Duration operationTimeout, LongSupplier nanoTime) {
+        this.nodes = List.copyOf(masters);
         this.keys = keys;
-        this.quorum = nodes.size() / 2 + 1;
+        this.quorum = masters.size() / 2 + 1;
         this.operationTimeout = operationTimeout;
+        this.nanoTime = nanoTime;
         this.blockingCalls = Executors.newCachedThreadPool(runnable -> {
             Thread thread = new Thread(runnable, "dlm4j-redlock-blocking");
             thread.setDaemon(true);
             return thread;
         });
+        this.lastAnswered.set(nanoTime.getAsLong());
         this.connected = new CountDownLatch(quorum);
-        for (RedisNode node : this.nodes) {
+        for (RedlockMaster node : this.nodes) {
             node.connectInBackground().thenRun(connected::countDown);
         }
     }
@@ -88,34 +130,101 @@ final class RedlockLockStore implements LockStore {
 
     @Override
     public Acquisition acquire(String key, String owner, Duration ttl) {
+        return acquire(key, owner, ttl, ownAttempts + "-" + ownAttemptCount.incrementAndGet());
+    }
+
+    @Override
+    public Acquisition acquire(String key, String owner, Duration ttl, String attempt) {
+        HoldValue.checkAttempt(attempt);
         String[] lock = keys.of(key);
         Duration nodeTimeout = nodeTimeout(ttl);
-        long start = System.nanoTime();
-        List<Reply<NodeReply>> replies = ask(nodes, node -> node.acquire(lock, owner, millis(ttl)), nodeTimeout);
+        long start = nanoTime.getAsLong();
+        List<Reply<NodeReply>> replies = ask(nodes, node -> node.acquire(lock, owner, millis(ttl), attempt), nodeTimeout);
         List<Reply<NodeReply>> granted = replies.stream()
                 .filter(r -> r.value() != null && r.value().outcome() != Outcome.HELD).toList();
         if (granted.size() >= quorum) {
-            boolean relock = granted.stream().allMatch(r -> r.value().outcome() == Outcome.REFRESHED);
-            long token = relock
-                    ? granted.stream().mapToLong(r -> r.value().token()).max().orElseThrow()
-                    : granted.stream().mapToLong(r -> r.value().fence()).max().orElseThrow();
-            if (relock || recorded(granted, lock, owner, token, nodeTimeout)) {
-                Duration validity = validity(ttl, start);
-                if (!validity.isNegative() && !validity.isZero()) {
-                    StoredHold hold = new StoredHold(owner, token, validity);
-                    return relock ? Acquisition.refreshed(hold) : Acquisition.acquired(hold);
-                }
+            Optional<Acquisition> ours = relockOrNewHold(granted, lock, owner, ttl, attempt, start, nodeTimeout);
+            if (ours.isPresent()) {
+                return ours.get();
             }
         }
-        releaseEverywhere(key, owner);
+        undoAwaitingEvenIfInterrupted(key, owner, attempt);
         return notAcquired(replies);
+    }
+
+    /**
+     * The cleanup of a failed attempt, its answers awaited with the interrupt flag cleared (and set
+     * again after): an interrupted caller that left before the masters ran the undo would let a
+     * reader on another connection see the attempt's hold, which the undo then ends behind its back.
+     */
+    private void undoAwaitingEvenIfInterrupted(String key, String owner, String attempt) {
+        boolean interrupted = Thread.interrupted();
+        try {
+            undoEverywhere(key, owner, attempt);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** The owner rule of the class comment; empty if the hold could not be made valid in time. */
+    private Optional<Acquisition> relockOrNewHold(List<Reply<NodeReply>> granted, String[] lock, String owner,
+                                                  Duration ttl, String attempt, long start, Duration nodeTimeout) {
+        Optional<Long> agreed = tokenOfAQuorum(granted.stream().map(Reply::value)
+                .filter(r -> r.outcome() == Outcome.REFRESHED).toList());
+        if (agreed.isPresent()) {
+            long token = agreed.get();
+            Duration validity = validity(quorumLasts(granted.stream().map(Reply::value)
+                    .filter(r -> r.outcome() == Outcome.REFRESHED && r.token() == token)
+                    .map(NodeReply::remainingMs).toList()), start);
+            if (!isPositive(validity)) {
+                return Optional.empty();
+            }
+            bringInLine(granted, lock, owner, token);
+            return Optional.of(Acquisition.refreshed(new StoredHold(owner, token, validity)));
+        }
+        boolean allNew = granted.stream().allMatch(r -> r.value().outcome() == Outcome.ACQUIRED);
+        long highest = granted.stream().mapToLong(r -> r.value().fence()).max().orElseThrow();
+        long token = allNew ? highest : highest + 1; // an owner's old copy raised no counter this round
+        if (!recorded(granted, lock, owner, token, attempt, nodeTimeout)) {
+            return Optional.empty();
+        }
+        Duration validity = validity(ttl, start);
+        return isPositive(validity)
+                ? Optional.of(Acquisition.acquired(new StoredHold(owner, token, validity)))
+                : Optional.empty();
+    }
+
+    /** The token that at least a quorum of these copies share, if one does. */
+    private Optional<Long> tokenOfAQuorum(List<NodeReply> copies) {
+        return copies.stream().collect(Collectors.groupingBy(NodeReply::token, Collectors.counting()))
+                .entrySet().stream().filter(e -> e.getValue() >= quorum).map(Map.Entry::getKey).findFirst();
+    }
+
+    /**
+     * Gives the agreed token to the granting masters that answered another one (a lapsed copy made
+     * anew, a late acquire's copy), so that they count for it next time. Not waited for: the relock
+     * stands on the quorum that agreed, and each master gets it after this round's acquire.
+     */
+    private void bringInLine(List<Reply<NodeReply>> granted, String[] lock, String owner, long token) {
+        for (Reply<NodeReply> reply : granted) {
+            if (reply.value().outcome() != Outcome.REFRESHED || reply.value().token() != token) {
+                // no attempt may undo the copy once it carries the owner's token: no mark matches ''
+                reply.node().recordToken(lock, owner, token, "").whenComplete((done, failure) -> {
+                    if (failure != null) {
+                        LOG.debug("Redis at {} did not take the relocked token {}", reply.node().address(), token, failure);
+                    }
+                });
+            }
+        }
     }
 
     /** Records the token on a majority while the hold is ours there; see the class comment. */
     private boolean recorded(List<Reply<NodeReply>> granted, String[] lock, String owner, long token,
-                             Duration nodeTimeout) {
-        List<RedisNode> granting = granted.stream().map(Reply::node).toList();
-        return ask(granting, node -> node.recordToken(lock, owner, token), nodeTimeout).stream()
+                             String attempt, Duration nodeTimeout) {
+        List<RedlockMaster> granting = granted.stream().map(Reply::node).toList();
+        return ask(granting, node -> node.recordToken(lock, owner, token, attempt), nodeTimeout).stream()
                 .filter(r -> Boolean.TRUE.equals(r.value())).count() >= quorum;
     }
 
@@ -124,7 +233,10 @@ final class RedlockLockStore implements LockStore {
                 .filter(r -> r != null && r.outcome() == Outcome.HELD).toList();
         long failed = replies.stream().filter(r -> r.failure() != null).count();
         if (held.isEmpty() && failed > nodes.size() - quorum) {
-            throw noQuorum(replies);
+            if (!lateAnswersStillExcused(replies)) {
+                throw noQuorum(replies);
+            }
+            return Acquisition.heldBy(new StoredHold("(no owner: too few masters answered in time)", 0, Duration.ZERO));
         }
         if (held.isEmpty()) {
             // a majority granted it, but too late to be worth anything: try again soon
@@ -137,39 +249,107 @@ final class RedlockLockStore implements LockStore {
         return Acquisition.heldBy(new StoredHold(owner, token, Duration.ofMillis(Math.max(0, soonest))));
     }
 
-    /** A batch of one: the decision (extended, lost or undecided) lives once, in {@link #refreshAll}. */
+    /**
+     * True if the quorum was missed only because masters answered too late (refusals and
+     * unreachable masters alone do not make up the shortfall), and the masters have not been silent
+     * for the operation timeout yet: some round of any operation had a quorum of answers in time
+     * less than that ago.
+     */
+    private boolean lateAnswersStillExcused(List<? extends Reply<?>> replies) {
+        long refused = replies.stream().filter(r -> r.failure() != null && !r.late()).count();
+        if (refused > nodes.size() - quorum) {
+            return false;
+        }
+        return nanoTime.getAsLong() - lastAnswered.get() < operationTimeout.toNanos();
+    }
+
+    /** Removes, on every master, only the copies that {@code attempt} made and nothing touched since. */
+    @Override
+    public Undo undoAcquire(String key, String owner, String attempt) {
+        List<Reply<Boolean>> replies = undoEverywhere(key, owner, HoldValue.checkAttempt(attempt));
+        if (replies.stream().anyMatch(r -> Boolean.TRUE.equals(r.value()))) {
+            return Undo.RELEASED;
+        }
+        if (replies.stream().anyMatch(r -> r.failure() != null)) {
+            throw noQuorum(replies); // a master that did not answer may still have the attempt's copy
+        }
+        return Undo.NOTHING_TO_UNDO;
+    }
+
+    private List<Reply<Boolean>> undoEverywhere(String key, String owner, String attempt) {
+        String[] lock = keys.of(key);
+        String channel = keys.channel(key);
+        return ask(nodes, node -> node.undo(lock, owner, attempt, channel), nodeTimeout(operationTimeout));
+    }
+
+    /** A batch of one: the decision (extended, lost or undecided) lives once, in {@link #refreshEach}. */
     @Override
     public Optional<Duration> refresh(String key, String owner, Duration ttl) {
         return refreshAll(List.of(new HoldToRefresh(key, owner, ttl))).get(0);
     }
 
-    /**
-     * One many-locks script per master, in parallel. A hold is extended if a majority extended it
-     * within its validity time, and lost if a majority refused it. If a hold is undecided (neither),
-     * the whole batch fails and the engine retries it until the hold would have expired.
-     */
+    /** As {@link #refreshEach}; an undecided hold fails the call, as the SPI's older form must. */
     @Override
     public List<Optional<Duration>> refreshAll(List<HoldToRefresh> holds) {
-        RefreshBatch batch = RefreshBatch.of(holds, keys);
-        Duration shortestTtl = holds.stream().map(HoldToRefresh::ttl).min(Comparator.naturalOrder()).orElseThrow();
-        long start = System.nanoTime();
-        List<Reply<List<Boolean>>> replies = ask(nodes,
-                node -> node.refreshAll(batch.locks(), batch.ownersAndTtls()), nodeTimeout(shortestTtl));
         List<Optional<Duration>> results = new ArrayList<>(holds.size());
-        for (int i = 0; i < holds.size(); i++) {
-            int index = i;
-            long extended = replies.stream().filter(r -> r.value() != null && r.value().get(index)).count();
-            long refused = replies.stream().filter(r -> r.value() != null && !r.value().get(index)).count();
-            Duration validity = validity(holds.get(i).ttl(), start);
-            if (extended >= quorum && !validity.isNegative() && !validity.isZero()) {
-                results.add(Optional.of(validity));
-            } else if (refused > nodes.size() - quorum) {
-                results.add(Optional.empty()); // a majority says the hold is not ours: it is lost
-            } else {
-                throw noQuorum(replies);
+        for (RefreshResult result : refreshEach(holds)) {
+            switch (result.outcome()) {
+                case EXTENDED -> results.add(Optional.of(result.remaining()));
+                case NOT_HELD -> results.add(Optional.empty());
+                case UNDECIDED -> throw result.failure();
             }
         }
         return results;
+    }
+
+    /**
+     * One many-locks script per master, in parallel, decided per hold: extended if a majority
+     * extended it within its validity time (the time a majority has left, less elapsed and drift),
+     * not held if a majority refused it, and otherwise undecided, which fails that hold only: the
+     * engine retries it next period, and it is lost only at its local expiry.
+     */
+    @Override
+    public List<RefreshResult> refreshEach(List<HoldToRefresh> holds) {
+        RefreshBatch batch = RefreshBatch.of(holds, keys);
+        Duration shortestTtl = holds.stream().map(HoldToRefresh::ttl).min(Comparator.naturalOrder()).orElseThrow();
+        long start = nanoTime.getAsLong();
+        List<Reply<List<Long>>> replies = ask(nodes,
+                node -> node.refreshAll(batch.locks(), batch.ownersAndTtls()), nodeTimeout(shortestTtl));
+        List<Reply<List<Long>>> answered = replies.stream().map(r -> checkedSize(r, holds.size())).toList();
+        List<RefreshResult> results = new ArrayList<>(holds.size());
+        for (int i = 0; i < holds.size(); i++) {
+            int index = i;
+            List<Long> extended = answered.stream().filter(r -> r.value() != null && r.value().get(index) > 0)
+                    .map(r -> r.value().get(index)).toList();
+            long refused = answered.stream().filter(r -> r.value() != null && r.value().get(index) == 0).count();
+            Duration validity = extended.size() >= quorum ? validity(quorumLasts(extended), start) : Duration.ZERO;
+            if (isPositive(validity)) {
+                results.add(RefreshResult.extended(validity));
+            } else if (refused > nodes.size() - quorum) {
+                results.add(RefreshResult.notHeld()); // a majority says the hold is not ours: it is lost
+            } else {
+                results.add(RefreshResult.undecided(undecided(answered, extended.size(), refused)));
+            }
+        }
+        return results;
+    }
+
+    /** A master that answered the wrong number of values counts as one that failed. */
+    private static Reply<List<Long>> checkedSize(Reply<List<Long>> reply, int holds) {
+        if (reply.value() == null || reply.value().size() == holds) {
+            return reply;
+        }
+        return new Reply<>(reply.node(), null, new IllegalStateException("answered " + reply.value().size()
+                + " values for " + holds + " locks"), false);
+    }
+
+    private IllegalStateException undecided(List<Reply<List<Long>>> replies, long extended, long refused) {
+        if (replies.stream().filter(r -> r.failure() == null).count() < quorum) {
+            return noQuorum(replies);
+        }
+        return new IllegalStateException(extended + " of " + nodes.size() + " Redis masters extended the hold and "
+                + refused + " refused it" + (extended >= quorum ? ", too late to be valid" : "")
+                + "; a quorum is " + quorum);
     }
 
     @Override
@@ -179,19 +359,17 @@ final class RedlockLockStore implements LockStore {
 
     @Override
     public boolean release(String key, String owner) {
-        List<Reply<Boolean>> replies = releaseEverywhere(key, owner);
+        String[] lock = keys.of(key);
+        String channel = keys.channel(key);
+        List<Reply<Boolean>> replies = ask(nodes, node -> node.release(lock, owner, channel),
+                nodeTimeout(operationTimeout));
         if (replies.stream().filter(r -> r.failure() == null).count() < quorum) {
             throw noQuorum(replies);
         }
         return replies.stream().filter(r -> Boolean.TRUE.equals(r.value())).count() >= quorum;
     }
 
-    private List<Reply<Boolean>> releaseEverywhere(String key, String owner) {
-        String[] lock = keys.of(key);
-        String channel = keys.channel(key);
-        return ask(nodes, node -> node.release(lock, owner, channel), nodeTimeout(operationTimeout));
-    }
-
+    /** The owner that holds the lock on a quorum, with the token a quorum stores (or else the highest). */
     @Override
     public Optional<StoredHold> read(String key) {
         String[] lock = keys.of(key);
@@ -204,8 +382,18 @@ final class RedlockLockStore implements LockStore {
                 .collect(Collectors.groupingBy(NodeReply::owner));
         return byOwner.values().stream().filter(holds -> holds.size() >= quorum).findFirst()
                 .map(holds -> new StoredHold(holds.get(0).owner(),
-                        holds.stream().mapToLong(NodeReply::token).max().orElseThrow(),
-                        Duration.ofMillis(holds.stream().mapToLong(NodeReply::remainingMs).min().orElseThrow())));
+                        tokenOfAQuorum(holds).orElseGet(() -> holds.stream().mapToLong(NodeReply::token).max().orElseThrow()),
+                        Duration.ofMillis(quorumLasts(holds.stream().map(NodeReply::remainingMs).toList()).toMillis())));
+    }
+
+    /** How long at least a quorum of these copies last: the quorum-th longest of their times left (ms). */
+    private Duration quorumLasts(List<Long> millisLeft) {
+        List<Long> longestFirst = millisLeft.stream().sorted(Comparator.reverseOrder()).toList();
+        return Duration.ofMillis(Math.max(0, longestFirst.get(Math.min(quorum, longestFirst.size()) - 1)));
+    }
+
+    private static boolean isPositive(Duration duration) {
+        return !duration.isNegative() && !duration.isZero();
     }
 
     @Override
@@ -248,7 +436,7 @@ final class RedlockLockStore implements LockStore {
     @Override
     public String describe() {
         return "Redlock on " + nodes.size() + " Redis masters (quorum " + quorum + ") at "
-                + nodes.stream().map(RedisNode::address).collect(Collectors.joining(", "));
+                + nodes.stream().map(RedlockMaster::address).collect(Collectors.joining(", "));
     }
 
     @Override
@@ -257,7 +445,7 @@ final class RedlockLockStore implements LockStore {
             connected.countDown(); // a first operation still waiting for connections goes on, and fails
         }
         RuntimeException failure = null;
-        for (RedisNode node : nodes) {
+        for (RedlockMaster node : nodes) {
             try {
                 node.close();
             } catch (RuntimeException e) {
@@ -284,32 +472,41 @@ final class RedlockLockStore implements LockStore {
         return tenth.compareTo(cap) < 0 ? tenth : cap;
     }
 
-    private static Duration validity(Duration ttl, long startNanos) {
-        Duration drift = Duration.ofMillis(ttl.toMillis() / 100 + 2);
-        return ttl.minusNanos(System.nanoTime() - startNanos).minus(drift);
+    /** {@code lasts} (a ttl, or the time a quorum has left) less the time since start and the drift. */
+    private Duration validity(Duration lasts, long startNanos) {
+        Duration drift = Duration.ofMillis(lasts.toMillis() / 100 + 2);
+        return lasts.minusNanos(nanoTime.getAsLong() - startNanos).minus(drift);
     }
 
     /** Sends {@code operation} to every node at once and collects what arrived within {@code limit}. */
-    private <T> List<Reply<T>> ask(List<RedisNode> targets, Function<RedisNode, CompletableFuture<T>> operation,
+    private <T> List<Reply<T>> ask(List<RedlockMaster> targets, Function<RedlockMaster, CompletableFuture<T>> operation,
                                    Duration limit) {
         awaitFirstConnections();
         long deadline = System.nanoTime() + limit.toNanos();
         List<CompletableFuture<T>> pending = new ArrayList<>();
-        for (RedisNode node : targets) {
-            pending.add(node.inOrder(operation));
+        for (RedlockMaster node : targets) {
+            try {
+                pending.add(operation.apply(node));
+            } catch (RuntimeException e) {
+                pending.add(CompletableFuture.failedFuture(e));
+            }
         }
         List<Reply<T>> replies = new ArrayList<>();
         for (int i = 0; i < targets.size(); i++) {
             Duration left = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
             try {
-                replies.add(new Reply<>(targets.get(i), Replies.await(pending.get(i), left, "Redis"), null));
+                replies.add(new Reply<>(targets.get(i), Replies.await(pending.get(i), left, "Redis"), null, false));
             } catch (RuntimeException e) {
                 // the time left for this master says nothing to a reader; the limit all of them had does
-                RuntimeException failure = e.getCause() instanceof TimeoutException
+                boolean late = e.getCause() instanceof TimeoutException;
+                RuntimeException failure = late
                         ? new IllegalStateException("no answer within " + limit.toMillis() + " ms", e.getCause())
                         : e;
-                replies.add(new Reply<>(targets.get(i), null, failure));
+                replies.add(new Reply<>(targets.get(i), null, failure, late));
             }
+        }
+        if (replies.stream().filter(r -> r.failure() == null).count() >= quorum) {
+            lastAnswered.set(nanoTime.getAsLong()); // the masters are not silent
         }
         return replies;
     }
@@ -342,6 +539,7 @@ final class RedlockLockStore implements LockStore {
                 + "a quorum is " + quorum + " (" + failures + ")");
     }
 
-    private record Reply<T>(RedisNode node, T value, RuntimeException failure) {
+    /** @param late true if the master did not answer within the limit (rather than failing) */
+    private record Reply<T>(RedlockMaster node, T value, RuntimeException failure, boolean late) {
     }
 }

@@ -7,7 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
-/** The arguments of one many-locks refresh script, and the validities its flags mean. */
+/** The arguments of one many-locks refresh script, and the validities its answers mean. */
 record RefreshBatch(List<HoldToRefresh> holds, String[] locks, String[] ownersAndTtls) {
 
     /**
@@ -29,15 +29,15 @@ record RefreshBatch(List<HoldToRefresh> holds, String[] locks, String[] ownersAn
         return new RefreshBatch(holds, locks, ownersAndTtls);
     }
 
-    /** The ttl of each hold that is still held, empty for the others. */
-    List<Optional<Duration>> validities(List<Boolean> held) {
-        if (held.size() != holds.size()) {
-            throw new IllegalStateException("the refresh script answered " + held.size()
-                    + " flags for " + holds.size() + " locks");
+    /** How long each hold now lasts by the server (the ms the script answered), empty for those not held. */
+    List<Optional<Duration>> validities(List<Long> millisLeft) {
+        if (millisLeft.size() != holds.size()) {
+            throw new IllegalStateException("the refresh script answered " + millisLeft.size()
+                    + " values for " + holds.size() + " locks");
         }
         List<Optional<Duration>> validities = new ArrayList<>(holds.size());
-        for (int i = 0; i < holds.size(); i++) {
-            validities.add(held.get(i) ? Optional.of(holds.get(i).ttl()) : Optional.empty());
+        for (long left : millisLeft) {
+            validities.add(left > 0 ? Optional.of(Duration.ofMillis(left)) : Optional.empty());
         }
         return validities;
     }

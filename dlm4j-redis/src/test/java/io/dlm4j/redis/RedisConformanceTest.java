@@ -54,7 +54,6 @@ class RedisConformanceTest extends ConformanceSuite {
 
     @Override
     protected Map<SafetyRule, String> knownSafetyGaps() {
-        return Map.of(SafetyRule.RELOCK_NEVER_SHORTENS, GAP_STORE_SETS_TTL_FROM_NOW,
-                SafetyRule.FAILED_RELOCK_KEEPS_HOLD, GAP_NO_ATTEMPT_MARKS);
+        return Map.of();
     }
 }

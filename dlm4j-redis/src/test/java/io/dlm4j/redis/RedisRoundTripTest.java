@@ -304,13 +304,18 @@ class RedisRoundTripTest {
             String lockKey = "dlm4j:{" + key + "}";
             assertThat(inspect.pttl(lockKey)).as("PTTL right after acquire")
                     .isBetween(ttl.toMillis() - 2_000, ttl.toMillis());
-            assertThat(inspect.get(lockKey)).isEqualTo(lease.fencingToken() + ":pod-7");
+            HoldValue held = HoldValue.parse(inspect.get(lockKey));
+            assertThat(held.token()).isEqualTo(lease.fencingToken());
+            assertThat(held.owner()).isEqualTo("pod-7");
+            assertThat(held.attempt()).as("the mark of the acquire that made the hold").isNotNull();
             assertThat(inspect.get(lockKey + ":fence")).isEqualTo(Long.toString(lease.fencingToken()));
 
             inspect.pexpire(lockKey, 5_000); // as if time had passed
             assertThat(lease.refresh()).isTrue();
             assertThat(inspect.pttl(lockKey)).as("PTTL after refresh")
                     .isBetween(ttl.toMillis() - 2_000, ttl.toMillis());
+            assertThat(inspect.get(lockKey)).as("the value after the refresh, no longer marked")
+                    .isEqualTo(lease.fencingToken() + ":pod-7");
             lease.close();
         }
     }

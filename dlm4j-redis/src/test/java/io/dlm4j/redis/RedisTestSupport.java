@@ -16,6 +16,14 @@ final class RedisTestSupport {
     record CommandStat(long calls, long failedCalls) {
     }
 
+    /**
+     * A stored lock value without the mark of the attempt that made it ({@code token~attempt:owner}
+     * becomes {@code token:owner}); null stays null.
+     */
+    static String withoutMark(String value) {
+        return value == null ? null : HoldValue.parse(value).unmarked().format();
+    }
+
     /** A key no other test uses. */
     static String newKey(String prefix) {
         return prefix + "-" + UUID.randomUUID();

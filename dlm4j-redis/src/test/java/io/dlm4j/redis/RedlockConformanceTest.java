@@ -64,10 +64,6 @@ class RedlockConformanceTest extends ConformanceSuite {
 
     @Override
     protected Map<SafetyRule, String> knownSafetyGaps() {
-        return Map.of(SafetyRule.RELOCK_NEVER_SHORTENS, GAP_STORE_SETS_TTL_FROM_NOW,
-                SafetyRule.FAILED_RELOCK_KEEPS_HOLD, GAP_NO_ATTEMPT_MARKS,
-                SafetyRule.INTERRUPT_LEAVES_NO_HOLD, "issue 12: an interrupted acquire can leave"
-                        + " the owner's hold on a minority of masters, which the undo does not clear and a later try"
-                        + " does not win (seen: tryLock() empty on a free key, then a hold of the owner)");
+        return Map.of();
     }
 }
