@@ -3,6 +3,7 @@ package io.dlm4j.etcd;
 import io.dlm4j.Dlm;
 import io.dlm4j.DlmOptions;
 import io.dlm4j.spi.DlmProvider;
+import io.dlm4j.spi.Redacted;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.ClientBuilder;
@@ -37,7 +38,7 @@ public final class EtcdDlmProvider implements DlmProvider {
     public Dlm create(String uri, DlmOptions options) {
         int schemeEnd = uri.indexOf("://");
         if (schemeEnd < 0) {
-            throw new IllegalArgumentException("uri must look like etcd://host:port, was '" + uri + "'");
+            throw new IllegalArgumentException("uri must look like etcd://host:port, was '" + Redacted.uri(uri) + "'");
         }
         boolean tls = uri.substring(0, schemeEnd).toLowerCase(Locale.ROOT).equals("etcds");
         String rest = uri.substring(schemeEnd + 3);
@@ -68,7 +69,7 @@ public final class EtcdDlmProvider implements DlmProvider {
             String trimmed = host.trim();
             if (trimmed.isEmpty() || trimmed.startsWith(":")) {
                 throw new IllegalArgumentException("uri must name a host in every place of its list: '"
-                        + redacted(uri, credentials) + "'");
+                        + Redacted.uri(uri) + "'");
             }
             String withPort = trimmed.contains(":") ? trimmed : trimmed + ":" + DEFAULT_PORT;
             if (!hosts.add(withPort)) {
@@ -98,16 +99,11 @@ public final class EtcdDlmProvider implements DlmProvider {
         return EtcdDlm.createOwning(client, address, prefix, options);
     }
 
-    /** The uri with its password replaced, for messages. */
-    private static String redacted(String uri, Credentials credentials) {
-        return credentials == null ? uri : uri.replace(credentials.raw(), credentials.user() + ":***");
-    }
-
     /**
      * {@code user:password} before the hosts, percent-encoded as in any URI. Both are needed: etcd
      * authenticates with the pair, and a uri that named only a user would silently connect without.
      */
-    private record Credentials(String user, String password, String raw) {
+    private record Credentials(String user, String password) {
         static Credentials of(String userInfo) {
             int colon = userInfo.indexOf(':');
             if (colon <= 0 || colon == userInfo.length() - 1) {
@@ -115,7 +111,7 @@ public final class EtcdDlmProvider implements DlmProvider {
                 throw new IllegalArgumentException("uri must give both a user and a password before its hosts "
                         + "(etcd://user:password@host:port, percent-encoded)");
             }
-            return new Credentials(decode(userInfo.substring(0, colon)), decode(userInfo.substring(colon + 1)), userInfo);
+            return new Credentials(decode(userInfo.substring(0, colon)), decode(userInfo.substring(colon + 1)));
         }
 
         /** Percent-decoding as URIs have it: unlike a form, '+' is itself. */
