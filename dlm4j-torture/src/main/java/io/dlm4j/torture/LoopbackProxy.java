@@ -62,6 +62,7 @@ final class LoopbackProxy implements AutoCloseable {
     private final List<Thread> threads = new CopyOnWriteArrayList<>();
     private final AtomicInteger connectionCount = new AtomicInteger();
     private final Map<Direction, AtomicLong> forwarded = new EnumMap<>(Direction.class);
+    private final Map<Direction, AtomicLong> late = new EnumMap<>(Direction.class);
 
     // The controls. Guarded by "this"; the writers wait on "this" for them to change.
     private final Set<Direction> held = EnumSet.noneOf(Direction.class);
@@ -75,6 +76,7 @@ final class LoopbackProxy implements AutoCloseable {
         this.name = "proxy-" + listener.getLocalPort() + "-to-" + target.getPort();
         for (Direction d : Direction.values()) {
             forwarded.put(d, new AtomicLong());
+            late.put(d, new AtomicLong());
             delayNanos.put(d, 0L);
         }
         this.acceptor = newThread(name + "-accept", this::acceptLoop);
@@ -165,6 +167,11 @@ final class LoopbackProxy implements AutoCloseable {
     /** Bytes delivered so far in a direction. */
     long forwardedBytes(Direction direction) {
         return forwarded.get(direction).get();
+    }
+
+    /** Bytes read in a direction while it was held or delayed, so far: what a fault made late. */
+    long lateBytes(Direction direction) {
+        return late.get(direction).get();
     }
 
     /** Bytes read in a direction and not delivered yet (held or delayed). */
@@ -298,8 +305,13 @@ final class LoopbackProxy implements AutoCloseable {
         return false;
     }
 
-    private synchronized long dueNanos(Direction direction) {
-        return System.nanoTime() + delayNanos.get(direction);
+    /** When a chunk of {@code bytes} read now in {@code direction} may be delivered; counts it if it is late. */
+    private synchronized long stamp(Direction direction, int bytes) {
+        long delay = delayNanos.get(direction);
+        if (delay > 0 || held.contains(direction)) {
+            late.get(direction).addAndGet(bytes);
+        }
+        return System.nanoTime() + delay;
     }
 
     /** Wakes the writers so that they see a closed connection. */
@@ -377,12 +389,12 @@ final class LoopbackProxy implements AutoCloseable {
                 while (true) {
                     int n = in.read(buffer);
                     if (n < 0) {
-                        queue.put(new Chunk(new byte[0], dueNanos(direction)));
+                        queue.put(new Chunk(new byte[0], stamp(direction, 0)));
                         ended = true;
                         return;
                     }
                     queuedHere.get(direction).addAndGet(n);
-                    queue.put(new Chunk(Arrays.copyOf(buffer, n), dueNanos(direction)));
+                    queue.put(new Chunk(Arrays.copyOf(buffer, n), stamp(direction, n)));
                 }
             } catch (IOException e) {
                 close(); // reset by a peer, or closed by a cut: the whole connection ends

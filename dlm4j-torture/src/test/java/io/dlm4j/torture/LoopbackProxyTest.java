@@ -135,6 +135,8 @@ class LoopbackProxyTest {
                     && proxy.queuedBytes(Direction.REPLIES) == 6);
             assertThat(proxy.forwardedBytes(Direction.REQUESTS)).isEqualTo(5); // only what came before the hold
             assertThat(proxy.forwardedBytes(Direction.REPLIES)).isZero();
+            assertThat(proxy.lateBytes(Direction.REQUESTS)).isEqualTo(8);
+            assertThat(proxy.lateBytes(Direction.REPLIES)).isEqualTo(6);
 
             proxy.pass();
             assertThat(receive(s, 8)).isEqualTo("one\ntwo\n");
@@ -154,6 +156,8 @@ class LoopbackProxyTest {
             send(client, "again\n");
             assertThat(receive(s, 6)).isEqualTo("again\n");
             assertThat(proxy.forwardedBytes(Direction.REPLIES)).isZero();
+            assertThat(proxy.lateBytes(Direction.REPLIES)).isEqualTo(6);
+            assertThat(proxy.lateBytes(Direction.REQUESTS)).isZero();
         } // close() must end a writer that waits an hour for a chunk's time
     }
 
