@@ -16,8 +16,9 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * {@code scripts/torture --quick} inside {@code mvn verify}: every backend under a paused holder and
- * its server faults, real servers and worker JVMs. Writes its report to
+ * {@code scripts/torture --quick} inside {@code mvn verify}: every backend under a paused holder, its
+ * server faults and held traffic (the late-reply fault, through the loopback proxies), real servers
+ * and worker JVMs. Writes its report to
  * {@code target/torture-quick/RELIABILITY-quick.md}, never to the committed RELIABILITY.md.
  */
 class TortureQuickTest {
@@ -60,6 +61,19 @@ class TortureQuickTest {
         assertThat(results).filteredOn(r -> r.fault() == Fault.PAUSE_HOLDER)
                 .allSatisfy(r -> assertThat(r.findings().overlaps())
                         .as("overlaps without fencing in %s / pause-holder", r.backend()).isPositive());
+    }
+
+    /** Held traffic makes calls give up while their requests are still on the way: late replies. */
+    @Test
+    void heldTrafficMadeRequestsLateAndCallsGiveUpOnEveryBackend() {
+        for (String backend : Torture.BACKENDS) {
+            assertThat(results).filteredOn(r -> r.backend().equals(backend) && r.fault() == Fault.HOLD_TRAFFIC)
+                    .as("hold-traffic on %s", backend).singleElement()
+                    .satisfies(r -> {
+                        assertThat(r.lateBytes()).as("bytes held on %s", backend).isPositive();
+                        assertThat(r.callsGivenUp()).as("calls that gave up on %s", backend).isPositive();
+                    });
+        }
     }
 
     @Test
