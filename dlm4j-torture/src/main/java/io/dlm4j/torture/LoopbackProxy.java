@@ -30,7 +30,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * A TCP proxy on loopback in front of one server: clients connect to {@link #port()}, and each of
  * their connections is forwarded, both directions, to the server over a connection of its own.
  * The nemesis controls what gets through: {@link #pass()}, {@link #hold()} (buffer, then let it all
- * through in order), {@link #delay} of one direction, {@link #cut()}.
+ * through in order), {@link #delay} of one direction, {@link #cut()}; for every connection, or for
+ * some of them through {@link #links()}.
  *
  * <p>Each direction of a connection has one reader, which stamps every chunk it reads with the time
  * it may be delivered, and one writer, which delivers the chunks in the order they were read. One
@@ -64,9 +65,10 @@ final class LoopbackProxy implements AutoCloseable {
     private final Map<Direction, AtomicLong> forwarded = new EnumMap<>(Direction.class);
     private final Map<Direction, AtomicLong> late = new EnumMap<>(Direction.class);
 
-    // The controls. Guarded by "this"; the writers wait on "this" for them to change.
-    private final Set<Direction> held = EnumSet.noneOf(Direction.class);
-    private final Map<Direction, Long> delayNanos = new EnumMap<>(Direction.class);
+    // The controls, guarded by "this"; the writers wait on "this" for them to change. These are the
+    // proxy-wide ones, which connections opened while they are in place start with; each connection
+    // has its own copy, so that a fault can hit some connections only (see links()).
+    private final Controls defaults = new Controls();
     private boolean cut;
     private boolean closed;
 
@@ -77,7 +79,6 @@ final class LoopbackProxy implements AutoCloseable {
         for (Direction d : Direction.values()) {
             forwarded.put(d, new AtomicLong());
             late.put(d, new AtomicLong());
-            delayNanos.put(d, 0L);
         }
         this.acceptor = newThread(name + "-accept", this::acceptLoop);
     }
@@ -119,15 +120,20 @@ final class LoopbackProxy implements AutoCloseable {
 
     /** Lets everything through: ends a hold (held traffic goes on, in order), a delay and a cut. */
     synchronized void pass() {
-        held.clear();
-        delayNanos.replaceAll((d, v) -> 0L);
+        defaults.pass();
+        for (Connection c : connections) {
+            c.controls.pass();
+        }
         cut = false;
         notifyAll();
     }
 
     /** Buffers the traffic of both directions until {@link #pass()}; connections stay open. */
     synchronized void hold() {
-        held.addAll(EnumSet.allOf(Direction.class));
+        defaults.hold();
+        for (Connection c : connections) {
+            c.controls.hold();
+        }
         notifyAll();
     }
 
@@ -141,8 +147,20 @@ final class LoopbackProxy implements AutoCloseable {
         if (delay.isNegative()) {
             throw new IllegalArgumentException("delay must not be negative, was " + delay);
         }
-        delayNanos.put(direction, delay.toNanos());
+        defaults.delay(direction, delay);
+        for (Connection c : connections) {
+            c.controls.delay(direction, delay);
+        }
         notifyAll();
+    }
+
+    /**
+     * The connections open now, each with controls of its own: a fault on some of them only makes
+     * some clients late while others go on, which reorders what lands at the server across clients.
+     * {@link #pass()} ends these too.
+     */
+    List<Link> links() {
+        return List.copyOf(connections);
     }
 
     /**
@@ -292,7 +310,7 @@ final class LoopbackProxy implements AutoCloseable {
     private synchronized boolean awaitDelivery(Direction direction, long dueNanos, Connection c)
             throws InterruptedException {
         while (!closed && !c.isClosed()) {
-            if (held.contains(direction)) {
+            if (c.controls.held.contains(direction)) {
                 wait();
                 continue;
             }
@@ -306,9 +324,9 @@ final class LoopbackProxy implements AutoCloseable {
     }
 
     /** When a chunk of {@code bytes} read now in {@code direction} may be delivered; counts it if it is late. */
-    private synchronized long stamp(Direction direction, int bytes) {
-        long delay = delayNanos.get(direction);
-        if (delay > 0 || held.contains(direction)) {
+    private synchronized long stamp(Connection c, Direction direction, int bytes) {
+        long delay = c.controls.delayNanos.get(direction);
+        if (delay > 0 || c.controls.held.contains(direction)) {
             late.get(direction).addAndGet(bytes);
         }
         return System.nanoTime() + delay;
@@ -319,6 +337,56 @@ final class LoopbackProxy implements AutoCloseable {
         notifyAll();
     }
 
+    /** One connection through the proxy, with controls of its own. */
+    interface Link {
+
+        /** Buffers both directions of this connection until it or the proxy passes. */
+        void hold();
+
+        /** Delivers what this connection reads in {@code direction} from now on {@code delay} late. */
+        void delay(Direction direction, Duration delay);
+
+        /** Lets this connection's traffic through. */
+        void pass();
+
+        /** Bytes this connection has read so far, both directions: busy connections carry calls. */
+        long bytesRead();
+    }
+
+    /** What a connection's traffic is subject to; guarded by the proxy's monitor. */
+    private static final class Controls {
+
+        private final Set<Direction> held = EnumSet.noneOf(Direction.class);
+        private final Map<Direction, Long> delayNanos = new EnumMap<>(Direction.class);
+
+        Controls() {
+            pass();
+        }
+
+        Controls(Controls from) {
+            held.addAll(from.held);
+            delayNanos.putAll(from.delayNanos);
+        }
+
+        void pass() {
+            held.clear();
+            for (Direction d : Direction.values()) {
+                delayNanos.put(d, 0L);
+            }
+        }
+
+        void hold() {
+            held.addAll(EnumSet.allOf(Direction.class));
+        }
+
+        void delay(Direction direction, Duration delay) {
+            if (delay.isNegative()) {
+                throw new IllegalArgumentException("delay must not be negative, was " + delay);
+            }
+            delayNanos.put(direction, delay.toNanos());
+        }
+    }
+
     /** A chunk of bytes read in one direction; an empty one marks the end of the stream. */
     private record Chunk(byte[] bytes, long dueNanos) {
         boolean isEnd() {
@@ -327,18 +395,23 @@ final class LoopbackProxy implements AutoCloseable {
     }
 
     /** One client connection and its connection to the server. */
-    private final class Connection {
+    private final class Connection implements Link {
 
         private final Socket client;
+        /** Guarded by the proxy's monitor, like the proxy-wide controls it starts from. */
+        private final Controls controls;
         private final String label;
         private volatile Socket server;
         private final AtomicBoolean closed = new AtomicBoolean();
         private final AtomicInteger directionsDone = new AtomicInteger();
+        private final AtomicLong bytesRead = new AtomicLong();
         private final Map<Direction, AtomicLong> queuedHere = new EnumMap<>(Direction.class);
 
+        /** Called with the proxy's monitor held: the connection starts under the proxy-wide controls. */
         Connection(Socket client, int number) {
             this.client = client;
             this.label = name + "-c" + number;
+            this.controls = new Controls(defaults);
             for (Direction d : Direction.values()) {
                 queuedHere.put(d, new AtomicLong());
             }
@@ -346,6 +419,40 @@ final class LoopbackProxy implements AutoCloseable {
 
         boolean isClosed() {
             return closed.get();
+        }
+
+        @Override
+        public void hold() {
+            synchronized (LoopbackProxy.this) {
+                controls.hold();
+                LoopbackProxy.this.notifyAll();
+            }
+        }
+
+        @Override
+        public void delay(Direction direction, Duration delay) {
+            synchronized (LoopbackProxy.this) {
+                controls.delay(direction, delay);
+                LoopbackProxy.this.notifyAll();
+            }
+        }
+
+        @Override
+        public void pass() {
+            synchronized (LoopbackProxy.this) {
+                controls.pass();
+                LoopbackProxy.this.notifyAll();
+            }
+        }
+
+        @Override
+        public long bytesRead() {
+            return bytesRead.get();
+        }
+
+        @Override
+        public String toString() {
+            return label;
         }
 
         long queuedBytes(Direction direction) {
@@ -389,12 +496,13 @@ final class LoopbackProxy implements AutoCloseable {
                 while (true) {
                     int n = in.read(buffer);
                     if (n < 0) {
-                        queue.put(new Chunk(new byte[0], stamp(direction, 0)));
+                        queue.put(new Chunk(new byte[0], stamp(this, direction, 0)));
                         ended = true;
                         return;
                     }
                     queuedHere.get(direction).addAndGet(n);
-                    queue.put(new Chunk(Arrays.copyOf(buffer, n), stamp(direction, n)));
+                    bytesRead.addAndGet(n);
+                    queue.put(new Chunk(Arrays.copyOf(buffer, n), stamp(this, direction, n)));
                 }
             } catch (IOException e) {
                 close(); // reset by a peer, or closed by a cut: the whole connection ends

@@ -150,7 +150,7 @@ final class Nemesis {
         NetworkFault network = new NetworkFault(fault, settings.operationTimeoutMillis());
         SystemUnderTest.NetworkTarget target = system.networkTarget(random, injected());
         long[] before = NetworkFault.lateBytes(target.proxies());
-        network.inject(target.proxies());
+        String connections = network.inject(target.proxies(), random);
         try {
             Thread.sleep(network.inPlaceMillis()); // the fault's duration, not a wait for a state
         } finally {
@@ -160,7 +160,7 @@ final class Nemesis {
         synchronized (this) {
             lateBytes += after[0] - before[0] + after[1] - before[1];
         }
-        count(network.describe(target.where(), after[0] - before[0], after[1] - before[1]));
+        count(network.describe(target.where(), connections, after[0] - before[0], after[1] - before[1]));
     }
 
     /** A live worker inside its critical section, or null if none shows up within 3 s. */

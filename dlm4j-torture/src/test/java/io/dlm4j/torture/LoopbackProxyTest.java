@@ -222,6 +222,36 @@ class LoopbackProxyTest {
     }
 
     @Test
+    void aHeldLinkWaitsWhileAnotherConnectionGoesOnAndTheProxyPassEndsIt() throws Exception {
+        try (Socket first = connect(); Socket firstAtServer = serverSide()) {
+            await().atMost(PATIENCE).until(() -> proxy.links().size() == 1);
+            LoopbackProxy.Link firstLink = proxy.links().get(0);
+            try (Socket second = connect(); Socket secondAtServer = serverSide()) {
+                firstLink.hold();
+                send(first, "late\n");
+                await().atMost(PATIENCE).until(() -> proxy.queuedBytes(Direction.REQUESTS) == 5);
+                send(second, "on time\n");
+                assertThat(receive(secondAtServer, 8)).isEqualTo("on time\n");
+                assertThat(proxy.lateBytes(Direction.REQUESTS)).isEqualTo(5);
+                proxy.pass();
+                assertThat(receive(firstAtServer, 5)).isEqualTo("late\n");
+            }
+        }
+    }
+
+    @Test
+    void aConnectionOpenedDuringAProxyWideHoldIsHeldToo() throws Exception {
+        proxy.hold();
+        try (Socket client = connect(); Socket s = serverSide()) {
+            send(client, "new\n");
+            await().atMost(PATIENCE).until(() -> proxy.queuedBytes(Direction.REQUESTS) == 4);
+            assertThat(proxy.forwardedBytes(Direction.REQUESTS)).isZero();
+            proxy.pass();
+            assertThat(receive(s, 4)).isEqualTo("new\n");
+        }
+    }
+
+    @Test
     void aHalfCloseIsPassedOnAndTheOtherDirectionStillCarries() throws Exception {
         try (Socket client = connect(); Socket s = serverSide()) {
             send(client, "last\n");
