@@ -72,7 +72,11 @@ class TortureQuickTest {
                     .as("hold-traffic on %s", backend).singleElement()
                     .satisfies(r -> {
                         assertThat(r.lateBytes()).as("bytes held on %s", backend).isPositive();
-                        assertThat(r.callsGivenUp()).as("calls that gave up on %s", backend).isPositive();
+                        // Redlock's first fault holds one master only, and a quorum of the others may
+                        // answer in time; its second one holds all three
+                        if (!backend.equals("redlock") || r.faultsInjected() >= 2) {
+                            assertThat(r.callsGivenUp()).as("calls that gave up on %s", backend).isPositive();
+                        }
                     });
         }
     }
