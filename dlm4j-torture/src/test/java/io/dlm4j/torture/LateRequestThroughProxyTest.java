@@ -56,4 +56,32 @@ class LateRequestThroughProxyTest {
                     .until(() -> !java.util.Objects.equals(redis.command("GET", fence), landedBefore));
         }
     }
+
+    /**
+     * Replies held back longer than the ttl, within the operation timeout: the grant arrives when
+     * its time is over. That is no lease: tryLock is empty (it returned a lease invalid at birth
+     * before). That the hold is undone is tested against a scripted store (LateGrantTest): here
+     * Redis's own expiry comes first.
+     */
+    @Test
+    void aGrantWhoseReplyArrivesAfterItsTtlIsNoLeaseAndItsHoldIsUndone() {
+        Duration ttl = Duration.ofSeconds(1);
+        try (RedisServer redis = RedisServer.start();
+             LoopbackProxy proxy = LoopbackProxy.start(redis.port());
+             Dlm dlm = Dlms.fromUri("redis://" + proxy.hostAndPort(), DlmOptions.builder()
+                     .defaultOwner("slow-replies").autoRefresh(false).operationTimeout(Duration.ofSeconds(10)).build())) {
+            Mutex warmUp = dlm.newMutex("warm-up", ttl);
+            await().atMost(Duration.ofSeconds(30)).ignoreException(LockBackendException.class).until(() -> {
+                Optional<Lease> first = warmUp.tryLock();
+                first.ifPresent(Lease::close);
+                return first.isPresent();
+            });
+            proxy.delay(Direction.REPLIES, ttl.plusMillis(500));
+            Optional<Lease> late = dlm.newMutex("late-grant", ttl).tryLock();
+            proxy.pass();
+
+            assertThat(late).as("a grant that arrived 1.5 s after a 1 s ttl began").isEmpty();
+            assertThat(redis.command("GET", "dlm4j:{late-grant}:fence")).as("it had been granted").isEqualTo("1");
+        }
+    }
 }
