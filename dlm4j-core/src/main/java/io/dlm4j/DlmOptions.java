@@ -57,12 +57,21 @@ public final class DlmOptions {
 
     /**
      * Owner of mutexes made without one; by default the host name, so two processes on one host
-     * are one holder by the owner rule (each can relock and unlock the other's hold). Give each
-     * process an owner of its own (host name plus process id, a pod name) where they must exclude
-     * each other.
+     * are one holder by the owner rule: the second's lock is a relock of the first's hold (same
+     * token, no waiting), and either's unlock ends it for both. Give each process an owner of its
+     * own ({@link #processOwner()}, a pod name) where they must exclude each other.
      */
     public String defaultOwner() {
         return defaultOwner;
+    }
+
+    /**
+     * An owner unique to this process on this host: the host name (as the default owner has it)
+     * and the process id, as {@code host:pid}. Two processes on one host that use it exclude each
+     * other, as {@code flock(1)} does; the {@code dlm4j} command's default owner is this.
+     */
+    public static String processOwner() {
+        return hostName() + ":" + ProcessHandle.current().pid();
     }
 
     /** Ttl of mutexes made without one; by default 30 s. */

@@ -1,6 +1,7 @@
 package io.dlm4j;
 
 import io.dlm4j.spi.DlmProvider;
+import io.dlm4j.spi.Redacted;
 
 import java.util.Locale;
 import java.util.Map;
@@ -67,14 +68,14 @@ public final class Dlms {
         int colon = uri.indexOf(':');
         if (colon <= 0) {
             throw new IllegalArgumentException("uri must start with a scheme such as memory: or mongodb://, was '"
-                    + uri + "'");
+                    + Redacted.uri(uri) + "'");
         }
         String scheme = uri.substring(0, colon).toLowerCase(Locale.ROOT);
         if (scheme.equals("jdbc")) {
             int second = uri.indexOf(':', colon + 1);
             if (second < 0) {
                 throw new IllegalArgumentException("uri of a JDBC backend must look like jdbc:postgresql://..., was '"
-                        + uri + "'");
+                        + Redacted.uri(uri) + "'");
             }
             scheme = uri.substring(0, second).toLowerCase(Locale.ROOT);
         }

@@ -20,6 +20,13 @@ import java.util.Optional;
  * <p>A try that fails without an answer (a timeout, an interrupt, a closed client) may still have
  * been applied by the backend. The engine then undoes what that try created, and only that: a
  * hold the owner had before the try is never ended by it.
+ *
+ * <p>A lease's time is counted from before its request, so an answer that arrives after the time
+ * granted is over would be a lease invalid at birth: it is no lease. The try counts as not
+ * acquired ({@link #tryLock()} returns empty, {@link #lock()} tries again), a hold it created is
+ * undone, and a warning says that the ttl is short for the backend's latency. A lease returned
+ * is valid when it is returned, though it may have little time left: check
+ * {@link Lease#isValid()} or pass {@link Lease#fencingToken()} before acting on it.
  */
 public interface Mutex {
 

@@ -66,7 +66,9 @@ final class RunCommand implements Callable<Integer> {
     private String key;
 
     @Option(names = "--owner", paramLabel = "OWNER", order = 3,
-            description = "Who holds the lock (default: the host name; in Kubernetes, the pod's name).")
+            description = "Who holds the lock (default: HOST:PID, this host's name and dlm4j's process id, so that "
+                    + "two runs on one host exclude each other as flock(1) does). Runs that pass the same --owner "
+                    + "share one hold on purpose: the second relocks the first's hold and runs at once.")
     private String owner;
 
     @Option(names = "--ttl", paramLabel = "DURATION", order = 4, defaultValue = "30s", converter = DurationConverter.class,
@@ -123,7 +125,8 @@ final class RunCommand implements Callable<Integer> {
         checkProgram(command.get(0));
         MutexOptions mutexOptions;
         try {
-            mutexOptions = MutexOptions.builder(key).owner(owner).ttl(ttl).autoRefresh(true).build();
+            mutexOptions = MutexOptions.builder(key).owner(owner != null ? owner : DlmOptions.processOwner())
+                    .ttl(ttl).autoRefresh(true).build();
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }

@@ -1,5 +1,7 @@
 package io.dlm4j.cli;
 
+import io.dlm4j.spi.Redacted;
+
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
@@ -114,11 +116,6 @@ final class Text {
 
     /** A URI with its password hidden, for output. */
     static String redact(String uri) {
-        if (uri == null) {
-            return null;
-        }
-        return uri.replaceAll("(://[^:@/?#]*:)[^@/?#]*@", "$1***@")
-                .replaceAll("(://)[^:@/?#]+@", "$1***@")
-                .replaceAll("(?i)([?&]password=)[^&]*", "$1***");
+        return Redacted.uri(uri);
     }
 }

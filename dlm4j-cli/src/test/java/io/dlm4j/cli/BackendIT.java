@@ -141,6 +141,30 @@ abstract class BackendIT {
     }
 
     @Test
+    void twoRunsOnOneHostExcludeEachOtherByDefault() {
+        Cli.Started first = start("run", "--uri", uri(), "--key", key, "--",
+                "sh", "-c", "echo $DLM4J_OWNER > owner1; while [ ! -e go ]; do sleep 0.05; done");
+        awaitFile("owner1", first);
+        String firstOwner = readFile("owner1").strip();
+        assertThat(firstOwner).as("the default owner: host name and dlm4j's process id")
+                .endsWith(":" + first.process.pid()).hasSizeGreaterThan((":" + first.process.pid()).length());
+
+        // a second run on this host, without --owner, waits for the first as flock(1) would
+        Cli.Started second = start("run", "--uri", uri(), "--key", key, "--wait", "1m", "--",
+                "sh", "-c", "echo $DLM4J_OWNER > owner2");
+        await().atMost(START).until(() -> second.err().contains(
+                "dlm4j: waiting for '" + key + "': held by " + firstOwner + ", token "));
+        assertThat(dir.resolve("owner2")).as("the second run's program, while the first holds the lock").doesNotExist();
+
+        touch("go");
+        assertThat(first.await(Cli.DEFAULT_TIMEOUT).exit()).isZero();
+        Cli.Result r = second.await(Cli.DEFAULT_TIMEOUT);
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(readFile("owner2").strip()).as("the second run's owner").endsWith(":" + second.process.pid())
+                .isNotEqualTo(firstOwner);
+    }
+
+    @Test
     void lockOfAKilledHolderIsTakenOverAfterItsTtl() {
         Cli.Started holder = start("run", "--uri", uri(), "--key", key, "--owner", "killed", "--ttl", "2s", "--",
                 "sh", "-c", "echo $DLM4J_FENCING_TOKEN > token; echo $$ > pid; exec sleep 60");

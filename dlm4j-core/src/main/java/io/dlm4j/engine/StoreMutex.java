@@ -216,6 +216,9 @@ final class StoreMutex implements Mutex {
                 throw dlm.backend().translate("acquire of '" + key + "'", new IllegalStateException(
                         "the store granted a hold without a fencing token (" + hold + ")"));
             }
+            if (start.nanos() + saturatedNanos(hold.remaining()) - dlm.ticker().read() <= 0) {
+                return lateGrant(acquisition, attemptId, start);
+            }
             StoreLease lease = dlm.admit(this, hold, start, lostCallbacks);
             if (dlm.isClosed()) {
                 // close() waits for this call before its sweep. The call fails, so it leaves what it
@@ -254,6 +257,28 @@ final class StoreMutex implements Mutex {
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    /**
+     * The store granted the hold, but its reply came when the time it promised, counted from
+     * before the request, was over: a lease made of it would be invalid at birth. A hold this
+     * attempt created is undone so that nobody waits for it; a hold the owner had before (a
+     * relock) stays, and its leases keep what they knew. The caller sees the lock as not
+     * acquired: tryLock() returns empty, lock() tries again.
+     */
+    private Attempt lateGrant(Acquisition acquisition, String attemptId, ValidityStart start) {
+        Duration took = Duration.ofNanos(dlm.ticker().read() - start.nanos());
+        LOG.warn("{}: the acquire of '{}' was answered after {}, when the {} it was granted for were over; "
+                + "not a lease, trying again", dlm.store().describe(), key, took, acquisition.hold().remaining());
+        if (acquisition.outcome() == Acquisition.Outcome.ACQUIRED) {
+            try {
+                dlm.store().undoAcquire(key, owner, attemptId);
+            } catch (RuntimeException e) {
+                LOG.warn("{}: undoing the late acquire of '{}' failed; the hold lasts until its ttl",
+                        dlm.store().describe(), key, e);
+            }
+        }
+        return new Attempt(null, new StoredHold(owner, acquisition.hold().fencingToken(), Duration.ZERO));
     }
 
     private void undoWhileClosing(String attemptId) {

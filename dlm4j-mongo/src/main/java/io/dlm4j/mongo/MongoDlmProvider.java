@@ -8,6 +8,7 @@ import com.mongodb.client.MongoCollection;
 import io.dlm4j.Dlm;
 import io.dlm4j.DlmOptions;
 import io.dlm4j.spi.DlmProvider;
+import io.dlm4j.spi.Redacted;
 import org.bson.Document;
 
 import java.net.URLDecoder;
@@ -49,7 +50,7 @@ public final class MongoDlmProvider implements DlmProvider {
             driverUri = option.replaceFirst("$1").replaceAll("[?&]$", "");
         }
         if (collectionName.isEmpty()) {
-            throw new IllegalArgumentException("uri option collection must not be empty: " + uri);
+            throw new IllegalArgumentException("uri option collection must not be empty: " + Redacted.uri(uri));
         }
         ConnectionString connection;
         try {

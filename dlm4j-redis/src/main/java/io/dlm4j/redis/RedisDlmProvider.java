@@ -3,6 +3,7 @@ package io.dlm4j.redis;
 import io.dlm4j.Dlm;
 import io.dlm4j.DlmOptions;
 import io.dlm4j.spi.DlmProvider;
+import io.dlm4j.spi.Redacted;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
@@ -47,7 +48,7 @@ public final class RedisDlmProvider implements DlmProvider {
         }
         if (parsed.hosts.size() != 1) {
             throw new IllegalArgumentException("uri of " + parsed.scheme + ": names one host, use redlock:// for "
-                    + "several masters: " + uri);
+                    + "several masters: " + Redacted.uri(uri));
         }
         return RedisDlm.create(node(parsed, parsed.hosts.get(0), options.operationTimeout()), options, parsed.prefix);
     }
@@ -95,7 +96,7 @@ public final class RedisDlmProvider implements DlmProvider {
         static ParsedUri parse(String uri) {
             int schemeEnd = uri.indexOf("://");
             if (schemeEnd < 0) {
-                throw new IllegalArgumentException("uri must look like redis://host:port, was '" + uri + "'");
+                throw new IllegalArgumentException("uri must look like redis://host:port, was '" + Redacted.uri(uri) + "'");
             }
             String scheme = uri.substring(0, schemeEnd).toLowerCase(Locale.ROOT);
             String rest = uri.substring(schemeEnd + 3);
@@ -149,7 +150,7 @@ public final class RedisDlmProvider implements DlmProvider {
             for (String host : rest.split(",")) {
                 String trimmed = host.trim();
                 if (trimmed.isEmpty()) {
-                    throw new IllegalArgumentException("uri must name a host in every place of its list: '" + uri + "'");
+                    throw new IllegalArgumentException("uri must name a host in every place of its list: '" + Redacted.uri(uri) + "'");
                 }
                 String normal = trimmed.contains(":") ? trimmed : trimmed + ":" + DEFAULT_PORT;
                 if (!hosts.add(normal)) {

@@ -3,18 +3,33 @@ package io.dlm4j.torture;
 import io.dlm4j.testkit.EtcdCluster;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.stream.Collectors;
 
 /**
  * A three-member etcd cluster with the testkit's fast elections (heartbeat 50 ms, election 500 ms),
- * so that the minimum lease is 1 s and a 1 s ttl is granted as asked.
+ * so that the minimum lease is 1 s and a 1 s ttl is granted as asked. The workers reach each member's
+ * client port through a loopback proxy; the members reach each other directly.
  */
 final class EtcdSystem implements SystemUnderTest {
 
     private static final Duration ELECTION_WAIT = Duration.ofSeconds(10);
 
     private final EtcdCluster cluster = EtcdCluster.start(3);
+    private final List<LoopbackProxy> proxies = new ArrayList<>();
+
+    EtcdSystem() {
+        try {
+            for (EtcdCluster.Member m : cluster.members()) {
+                proxies.add(LoopbackProxy.start(m.clientPort()));
+            }
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
 
     @Override
     public String name() {
@@ -23,7 +38,18 @@ final class EtcdSystem implements SystemUnderTest {
 
     @Override
     public String uri() {
-        return cluster.endpointsUri();
+        return "etcd://" + proxies.stream().map(LoopbackProxy::hostAndPort).collect(Collectors.joining(","));
+    }
+
+    @Override
+    public List<LoopbackProxy> proxies() {
+        return List.copyOf(proxies);
+    }
+
+    /** The client traffic of all three members: the members' own (peer) traffic goes around the proxies. */
+    @Override
+    public NetworkTarget networkTarget(Random random, int injection) {
+        return new NetworkTarget(List.copyOf(proxies), "the client ports of all 3 members");
     }
 
     @Override
@@ -55,6 +81,9 @@ final class EtcdSystem implements SystemUnderTest {
 
     @Override
     public void close() {
+        for (LoopbackProxy p : proxies) {
+            p.close();
+        }
         cluster.close();
     }
 }

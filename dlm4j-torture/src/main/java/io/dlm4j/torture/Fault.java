@@ -17,7 +17,17 @@ enum Fault {
     /** Redlock: kill -9 one of three masters, restart it (empty) 2 s later. */
     REDLOCK_KILL_MINORITY("redlock-kill-minority"),
     /** etcd: kill -9 the leader of the three members, restart it 2 s later. */
-    ETCD_KILL_LEADER("etcd-kill-leader");
+    ETCD_KILL_LEADER("etcd-kill-leader"),
+    /**
+     * Hold the traffic between the workers and the servers (both directions, in the loopback proxy)
+     * for longer than the operation timeout, then let it through in order: requests land after their
+     * callers gave up.
+     */
+    HOLD_TRAFFIC("hold-traffic"),
+    /** Requests pass; replies arrive later than the operation timeout. */
+    LATE_REPLIES("late-replies"),
+    /** Replies pass; requests arrive later than the operation timeout. */
+    LATE_REQUESTS("late-requests");
 
     private final String label;
 

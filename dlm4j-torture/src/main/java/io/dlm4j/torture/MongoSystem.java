@@ -10,17 +10,25 @@ import java.util.Random;
  * The in-process MongoDB wire-protocol server (no mongod can be installed here). A "restart" shuts
  * it down and binds a fresh in-memory one to the same port: every document is lost, fence counters
  * too, which a mongod with its journal would keep. It cannot be paused: it runs in the harness's own
- * JVM, and SIGSTOP would stop the harness.
+ * JVM, and SIGSTOP would stop the harness. Its network can be faulted all the same: the workers
+ * are other processes and reach it through a loopback proxy.
  */
 final class MongoSystem implements SystemUnderTest {
 
     private MongoServer server;
     private final int port;
+    private final LoopbackProxy proxy;
 
     MongoSystem() {
         server = new MongoServer(new MemoryBackend());
         server.bind("127.0.0.1", 0);
         port = server.getLocalAddress().getPort();
+        try {
+            proxy = LoopbackProxy.start(port);
+        } catch (RuntimeException e) {
+            server.shutdownNow();
+            throw e;
+        }
     }
 
     @Override
@@ -30,7 +38,13 @@ final class MongoSystem implements SystemUnderTest {
 
     @Override
     public String uri() {
-        return "mongodb://127.0.0.1:" + port + "/torture?collection=locks";
+        // one host and no replica set: the driver talks to that address only, so the proxy stays in the path
+        return "mongodb://" + proxy.hostAndPort() + "/torture?collection=locks";
+    }
+
+    @Override
+    public List<LoopbackProxy> proxies() {
+        return List.of(proxy);
     }
 
     @Override
@@ -54,6 +68,7 @@ final class MongoSystem implements SystemUnderTest {
 
     @Override
     public synchronized void close() {
+        proxy.close();
         server.shutdownNow();
     }
 }

@@ -34,6 +34,7 @@ final class Nemesis {
     private int injected;
     private long holdsBeforeRestart = -1;
     private long holdsAfterRestart = -1;
+    private long lateBytes;
     private RuntimeException failure;
 
     Nemesis(Fault fault, SystemUnderTest system, WorkerPool pool, GuardedResource resource, Settings settings, long seed) {
@@ -113,6 +114,7 @@ final class Nemesis {
                 Thread.sleep(CLOCK_JUMP_DURATION_MILLIS);
                 OffsetClock.jump(w.clockFile(), 0);
             }
+            case HOLD_TRAFFIC, LATE_REPLIES, LATE_REQUESTS -> injectOnNetwork();
             default -> {
                 if (awaitHolder() == null) {
                     return;
@@ -134,6 +136,31 @@ final class Nemesis {
                         + kept.size() + ")");
             }
         }
+    }
+
+    /**
+     * Makes the traffic of the backend's proxies late while a worker is inside its critical section
+     * (the others are then acquiring or releasing: their calls are the ones that give up), then lets
+     * it go. A hold lets everything through at once on heal; a delay's traffic arrives late after it.
+     */
+    private void injectOnNetwork() throws InterruptedException {
+        if (awaitHolder() == null) {
+            return;
+        }
+        NetworkFault network = new NetworkFault(fault, settings.operationTimeoutMillis());
+        SystemUnderTest.NetworkTarget target = system.networkTarget(random, injected());
+        long[] before = NetworkFault.lateBytes(target.proxies());
+        String connections = network.inject(target.proxies(), random);
+        try {
+            Thread.sleep(network.inPlaceMillis()); // the fault's duration, not a wait for a state
+        } finally {
+            network.heal(target.proxies());
+        }
+        long[] after = NetworkFault.lateBytes(target.proxies());
+        synchronized (this) {
+            lateBytes += after[0] - before[0] + after[1] - before[1];
+        }
+        count(network.describe(target.where(), connections, after[0] - before[0], after[1] - before[1]));
     }
 
     /** A live worker inside its critical section, or null if none shows up within 3 s. */
@@ -187,6 +214,11 @@ final class Nemesis {
 
     synchronized int injected() {
         return injected;
+    }
+
+    /** Bytes the network faults made late, both directions, summed over the scenario's faults. */
+    synchronized long lateBytes() {
+        return lateBytes;
     }
 
     synchronized List<String> events() {

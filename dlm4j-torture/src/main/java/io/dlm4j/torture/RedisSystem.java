@@ -6,7 +6,10 @@ import java.util.List;
 import java.util.Random;
 import java.util.Set;
 
-/** One Redis without persistence ({@code --save "" --appendonly no}): a restart comes back empty. */
+/**
+ * One Redis without persistence ({@code --save "" --appendonly no}): a restart comes back empty. The
+ * workers reach it through a loopback proxy.
+ */
 final class RedisSystem implements SystemUnderTest {
 
     /**
@@ -19,6 +22,16 @@ final class RedisSystem implements SystemUnderTest {
             + "return table.concat(out, ' ')";
 
     private final RedisServer server = RedisServer.start();
+    private final LoopbackProxy proxy = startProxy(server);
+
+    private static LoopbackProxy startProxy(RedisServer server) {
+        try {
+            return LoopbackProxy.start(server.port());
+        } catch (RuntimeException e) {
+            server.close();
+            throw e;
+        }
+    }
 
     @Override
     public String name() {
@@ -27,7 +40,12 @@ final class RedisSystem implements SystemUnderTest {
 
     @Override
     public String uri() {
-        return server.uri();
+        return "redis://" + proxy.hostAndPort();
+    }
+
+    @Override
+    public List<LoopbackProxy> proxies() {
+        return List.of(proxy);
     }
 
     @Override
@@ -61,6 +79,7 @@ final class RedisSystem implements SystemUnderTest {
 
     @Override
     public void close() {
+        proxy.close();
         server.close();
     }
 }

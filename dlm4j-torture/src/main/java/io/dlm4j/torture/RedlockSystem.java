@@ -7,15 +7,17 @@ import java.util.List;
 import java.util.Random;
 import java.util.stream.Collectors;
 
-/** Three independent Redis masters without persistence. */
+/** Three independent Redis masters without persistence, each behind a loopback proxy of its own. */
 final class RedlockSystem implements SystemUnderTest {
 
     private final List<RedisServer> masters = new ArrayList<>();
+    private final List<LoopbackProxy> proxies = new ArrayList<>();
 
     RedlockSystem() {
         try {
             for (int i = 0; i < 3; i++) {
                 masters.add(RedisServer.start());
+                proxies.add(LoopbackProxy.start(masters.get(i).port()));
             }
         } catch (RuntimeException e) {
             close();
@@ -30,7 +32,25 @@ final class RedlockSystem implements SystemUnderTest {
 
     @Override
     public String uri() {
-        return "redlock://" + masters.stream().map(RedisServer::hostAndPort).collect(Collectors.joining(","));
+        return "redlock://" + proxies.stream().map(LoopbackProxy::hostAndPort).collect(Collectors.joining(","));
+    }
+
+    @Override
+    public List<LoopbackProxy> proxies() {
+        return List.copyOf(proxies);
+    }
+
+    /**
+     * Every other network fault hits one of the three masters, picked at random: a minority whose
+     * traffic is late, where a majority answers in time; the others hit all three.
+     */
+    @Override
+    public NetworkTarget networkTarget(Random random, int injection) {
+        if (injection % 2 == 0) {
+            int i = random.nextInt(proxies.size());
+            return new NetworkTarget(List.of(proxies.get(i)), "master " + (i + 1) + " of 3");
+        }
+        return new NetworkTarget(List.copyOf(proxies), "all 3 masters");
     }
 
     @Override
@@ -56,6 +76,9 @@ final class RedlockSystem implements SystemUnderTest {
 
     @Override
     public void close() {
+        for (LoopbackProxy p : proxies) {
+            p.close();
+        }
         for (RedisServer m : masters) {
             m.close();
         }

@@ -70,6 +70,20 @@ final class ReliabilityReport {
             }
             sb.append('\n');
         }
+        boolean anyNetwork = results.stream().anyMatch(r -> NetworkFault.applies(r.fault()));
+        if (anyNetwork) {
+            sb.append("Late traffic: what the network faults made late in the loopback proxies, and how many calls gave up\n")
+                    .append("(acquisitions and releases that ended `info`: no answer within the operation timeout, or a\n")
+                    .append("backend failure); their requests may still have landed, later:\n\n");
+            for (ScenarioResult r : results) {
+                if (NetworkFault.applies(r.fault())) {
+                    sb.append("- ").append(r.backend()).append(" / ").append(r.fault().label()).append(": ")
+                            .append(r.faultsInjected()).append(" faults, ").append(r.lateBytes())
+                            .append(" bytes late, ").append(r.callsGivenUp()).append(" calls gave up\n");
+                }
+            }
+            sb.append('\n');
+        }
         sb.append("## Per scenario\n\nWhat the nemesis did and the first violations of each kind (all of them are in the\n")
                 .append("histories under the run's output folder).\n\n");
         for (ScenarioResult r : results) {

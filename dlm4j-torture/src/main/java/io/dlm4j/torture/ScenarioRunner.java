@@ -43,6 +43,8 @@ final class ScenarioRunner {
         List<String> nemesisEvents;
         int injected;
         long[] holds;
+        long[] gaveUp = new long[2];
+        long lateBytes;
         WorkerPool pool;
         try (GuardedResource resource = GuardedResource.start()) {
             pool = new WorkerPool(dir, classPath, system.uri(), resource.port(), keys, settings, seed);
@@ -57,6 +59,7 @@ final class ScenarioRunner {
                 }
             }
             injected = nemesis.injected();
+            lateBytes = nemesis.lateBytes();
             holds = nemesis.holdsAcrossRestarts();
             nemesisEvents = nemesis.events();
             resource.writeLog(dir.resolve(Check.RESOURCE_LOG));
@@ -68,6 +71,11 @@ final class ScenarioRunner {
                 }
             }
             findings = new Checker(settings.stuckBound().toNanos()).check(history, resource.log(), pool.killed());
+            for (HistoryEvent e : history) {
+                if (e.type().equals(HistoryEvent.INFO)) {
+                    gaveUp[e.f().equals(HistoryEvent.ACQUIRE) ? 0 : 1]++;
+                }
+            }
         }
         List<String> failures = pool.failures();
         notes.addAll(failures);
@@ -75,10 +83,14 @@ final class ScenarioRunner {
             notes.add(name + " had not stopped by itself " + GRACE_MILLIS / 1000 + " s after the time limit: killed");
         }
         notes.addAll(findings.examples());
+        if (gaveUp[0] + gaveUp[1] > 0) {
+            notes.add("calls that gave up (`info`: a backend failure or the operation timeout): " + gaveUp[0]
+                    + " acquisitions, " + gaveUp[1] + " releases");
+        }
         notes.addAll(nemesisEvents);
         return new ScenarioResult(system.name(), fault, findings, injected, pool.forceKilledAtEnd().size(),
                 holds[0], holds[1], failures.size(),
-                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), notes);
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), lateBytes, gaveUp[0] + gaveUp[1], notes);
     }
 
     private static void deleteRecursively(Path dir) throws IOException {

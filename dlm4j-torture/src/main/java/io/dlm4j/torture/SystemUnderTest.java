@@ -10,8 +10,24 @@ interface SystemUnderTest extends AutoCloseable {
     /** The backend's name in the report. */
     String name();
 
-    /** The URI the workers give {@code Dlms.fromUri}. */
+    /** The URI the workers give {@code Dlms.fromUri}: it names the proxies, not the servers. */
     String uri();
+
+    /**
+     * The loopback proxies the workers reach the servers through, one per server, in server order.
+     * Harness-side checks (live holds, leader lookups) go to the servers directly.
+     */
+    List<LoopbackProxy> proxies();
+
+    /**
+     * The proxies a network fault hits this time, and what to call them in the report: all of them
+     * unless the backend says otherwise.
+     *
+     * @param injection how many faults the nemesis injected before this one in the scenario
+     */
+    default NetworkTarget networkTarget(Random random, int injection) {
+        return new NetworkTarget(proxies(), proxies().size() == 1 ? name() : "all " + proxies().size() + " servers of " + name());
+    }
 
     /** The server faults this backend takes (the worker faults apply to every backend). */
     List<Fault> serverFaults();
@@ -43,6 +59,10 @@ interface SystemUnderTest extends AutoCloseable {
 
     @Override
     void close();
+
+    /** The proxies a network fault hits, and their name in the report. */
+    record NetworkTarget(List<LoopbackProxy> proxies, String where) {
+    }
 
     /** Ends a fault. */
     @FunctionalInterface

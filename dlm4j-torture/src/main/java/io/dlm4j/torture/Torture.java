@@ -124,6 +124,12 @@ public final class Torture {
             faults.add(Fault.CLOCK_JUMP);
         }
         faults.addAll(system.serverFaults());
+        // every backend is reached through loopback proxies; quick takes the hold only, to stay short
+        faults.add(Fault.HOLD_TRAFFIC);
+        if (!quick) {
+            faults.add(Fault.LATE_REPLIES);
+            faults.add(Fault.LATE_REQUESTS);
+        }
         return faults;
     }
 
