@@ -7,7 +7,6 @@ import io.dlm4j.testkit.RedisServer;
 import io.lettuce.core.RedisClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import java.util.Map;
 
 /** The whole contract on one real Redis server. */
 class RedisConformanceTest extends ConformanceSuite {
@@ -50,10 +49,5 @@ class RedisConformanceTest extends ConformanceSuite {
     @Override
     protected void thawBackend() {
         server.resume();
-    }
-
-    @Override
-    protected Map<SafetyRule, String> knownSafetyGaps() {
-        return Map.of();
     }
 }

@@ -10,7 +10,6 @@ import org.junit.jupiter.api.BeforeAll;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 
 /** The whole contract on Redlock over three real Redis masters. */
 class RedlockConformanceTest extends ConformanceSuite {
@@ -60,10 +59,5 @@ class RedlockConformanceTest extends ConformanceSuite {
     @Override
     protected void thawBackend() {
         servers.forEach(RedisServer::resume);
-    }
-
-    @Override
-    protected Map<SafetyRule, String> knownSafetyGaps() {
-        return Map.of();
     }
 }

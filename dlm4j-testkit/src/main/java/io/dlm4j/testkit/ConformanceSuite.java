@@ -174,14 +174,6 @@ public abstract class ConformanceSuite {
         return Map.of();
     }
 
-    /** A known gap of the stores before issue 12: a relock or refresh sets the expiry to ttl from now. */
-    protected static final String GAP_STORE_SETS_TTL_FROM_NOW = "issue 12: the store sets a relocked or refreshed"
-            + " hold's expiry to ttl from now, so a shorter ttl shortens a longer hold";
-    /** A known gap of the stores before issue 12: no attempt marks, so the engine's undo is a plain release. */
-    protected static final String GAP_NO_ATTEMPT_MARKS = "issue 12: the store keeps no attempt marks"
-            + " (LockStore.undoAcquire), so after an interrupted relock the engine's undo is a plain release,"
-            + " which ends the hold the owner has through another Dlm";
-
     /**
      * Makes the backend stop answering (SIGSTOP of the server, or of a quorum of them) until
      * {@link #thawBackend()}: connections stay open and requests wait unanswered. Backends that
