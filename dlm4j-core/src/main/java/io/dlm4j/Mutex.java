@@ -22,11 +22,10 @@ import java.util.Optional;
  * hold the owner had before the try is never ended by it.
  *
  * <p>A lease's time is counted from before its request, so an answer that arrives after the time
- * granted is over would be a lease invalid at birth: it is no lease. The try counts as not
- * acquired ({@link #tryLock()} returns empty, {@link #lock()} tries again), a hold it created is
- * undone, and a warning says that the ttl is short for the backend's latency. A lease returned
- * is valid when it is returned, though it may have little time left: check
- * {@link Lease#isValid()} or pass {@link Lease#fencingToken()} before acting on it.
+ * granted is over gives a lease that is invalid from the start ({@link Lease#isValid()} is false,
+ * and a warning says that the ttl is short for the backend's latency). A lease may also arrive
+ * with little time left: check {@link Lease#isValid()}, or pass {@link Lease#fencingToken()} to
+ * what you guard, before acting on it.
  */
 public interface Mutex {
 

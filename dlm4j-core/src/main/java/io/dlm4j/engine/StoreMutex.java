@@ -217,7 +217,7 @@ final class StoreMutex implements Mutex {
                         "the store granted a hold without a fencing token (" + hold + ")"));
             }
             if (start.nanos() + saturatedNanos(hold.remaining()) - dlm.ticker().read() <= 0) {
-                return lateGrant(acquisition, attemptId, start);
+                warnOfLateGrant(hold, start);
             }
             StoreLease lease = dlm.admit(this, hold, start, lostCallbacks);
             if (dlm.isClosed()) {
@@ -261,24 +261,14 @@ final class StoreMutex implements Mutex {
 
     /**
      * The store granted the hold, but its reply came when the time it promised, counted from
-     * before the request, was over: a lease made of it would be invalid at birth. A hold this
-     * attempt created is undone so that nobody waits for it; a hold the owner had before (a
-     * relock) stays, and its leases keep what they knew. The caller sees the lock as not
-     * acquired: tryLock() returns empty, lock() tries again.
+     * before the request, was over: the lease is invalid at birth. It is returned all the same
+     * (retrying could never end for a ttl shorter than the round trip, and the caller's
+     * {@code isValid()} says the truth); the warning says why.
      */
-    private Attempt lateGrant(Acquisition acquisition, String attemptId, ValidityStart start) {
-        Duration took = Duration.ofNanos(dlm.ticker().read() - start.nanos());
-        LOG.warn("{}: the acquire of '{}' was answered after {}, when the {} it was granted for were over; "
-                + "not a lease, trying again", dlm.store().describe(), key, took, acquisition.hold().remaining());
-        if (acquisition.outcome() == Acquisition.Outcome.ACQUIRED) {
-            try {
-                dlm.store().undoAcquire(key, owner, attemptId);
-            } catch (RuntimeException e) {
-                LOG.warn("{}: undoing the late acquire of '{}' failed; the hold lasts until its ttl",
-                        dlm.store().describe(), key, e);
-            }
-        }
-        return new Attempt(null, new StoredHold(owner, acquisition.hold().fencingToken(), Duration.ZERO));
+    private void warnOfLateGrant(StoredHold hold, ValidityStart start) {
+        LOG.warn("{}: the acquire of '{}' was answered after {}, when the {} it was granted for were over: "
+                        + "its lease is invalid from the start; the ttl is short for this backend's latency",
+                dlm.store().describe(), key, Duration.ofNanos(dlm.ticker().read() - start.nanos()), hold.remaining());
     }
 
     private void undoWhileClosing(String attemptId) {
