@@ -16,6 +16,7 @@ import io.etcd.jetcd.common.exception.ErrorCode;
 import io.etcd.jetcd.common.exception.EtcdException;
 import io.etcd.jetcd.kv.TxnResponse;
 import io.etcd.jetcd.lease.LeaseGrantResponse;
+import io.etcd.jetcd.lease.LeaseTimeToLiveResponse;
 import io.etcd.jetcd.op.Cmp;
 import io.etcd.jetcd.op.CmpTarget;
 import io.etcd.jetcd.op.Op;
@@ -49,8 +50,10 @@ import java.util.concurrent.TimeoutException;
  * <p>etcd leases last whole seconds, with a server minimum (about 1.5 times the election timeout):
  * a ttl is rounded up to whole seconds and etcd may grant more, and the store reports what was granted.
  *
- * <p><b>Never shorter.</b> A relock by the owner keeps the later expiry: the key moves to the new
- * lease if that lasts longer, else it stays on its lease (see {@link #relock} for the one exception).
+ * <p><b>Never shorter.</b> A relock by the owner keeps the later expiry: the key stays on its lease
+ * if that has the requested time left, else it moves to a lease that outlasts whatever its old
+ * lease can still be kept alive to, by any process of the owner (see {@link #relock}); a refresh
+ * trusts a keep-alive only once it has seen the key still on that lease afterwards.
  * A refresh is a keep-alive, which renews a lease to its granted ttl and so never shortens it; where
  * that ttl is less than the refresh's (a shorter relock moved the hold there), the hold then moves
  * to a lease of the refresh's ttl. A refresh whose lease is gone reads the key again: a relock may
@@ -149,7 +152,7 @@ final class EtcdLockStore implements LockStore {
                 revokeLater(lease.getID());
                 return heldBy(current);
             }
-            Optional<Duration> relocked = relock(lockKey, current, lease);
+            Optional<Duration> relocked = relock(lockKey, current, lease, start);
             if (relocked.isPresent()) {
                 attempts.forget(attempt);
                 return Acquisition.refreshed(new StoredHold(owner, current.getCreateRevision(), relocked.get()));
@@ -173,47 +176,53 @@ final class EtcdLockStore implements LockStore {
 
     /**
      * The owner's relock of the hold {@code current}: the later of its expiry and the fresh lease's.
-     * The key moves to the fresh lease if that lasts longer; else it stays on its lease, unless the
-     * key is still at version 1 (never put since it was created): then its lease may be the mark of
-     * an acquire whose reply never came, which that acquire's undo revokes, so the key moves to a
-     * new lease granted for what it has left. The leases not used are revoked.
+     * The hold stays on its lease if that has the requested time left and the key was put since it
+     * was created (at version 1 its lease may be the mark of an acquire whose reply never came,
+     * which that acquire's undo revokes). Otherwise the key moves, to a lease that outlasts
+     * anything its current lease can still become: any process of the owner may keep that lease
+     * alive, up to its granted ttl, at any moment until the move (a refresh that read the key
+     * before the move), so the new lease lasts longer than that granted ttl from the move on. The
+     * leases not used are revoked.
      *
+     * @param freshGrantedAt {@link System#nanoTime()} before {@code fresh} was granted
      * @return how long the hold now lasts; empty if the key changed after {@code current} was read
      */
-    private Optional<Duration> relock(ByteSequence lockKey, KeyValue current, LeaseGrantResponse fresh) {
-        long left = current.getLease() == 0 ? -1
-                : await(leases.timeToLive(current.getLease(), LeaseOption.DEFAULT)).getTTL();
-        long target;
-        long lasts;
-        List<Long> unused = new ArrayList<>();
-        if (left < fresh.getTTL()) {
-            target = fresh.getID();
-            lasts = fresh.getTTL();
-            unused.add(current.getLease());
-        } else if (current.getVersion() > 1) {
-            target = current.getLease();
-            lasts = left;
-            unused.add(fresh.getID());
-        } else {
-            // etcd reports whole seconds left, rounded down: one more, so that the move never shortens
-            LeaseGrantResponse asLong = await(leases.grant(left + 1));
-            target = asLong.getID();
-            lasts = asLong.getTTL();
-            unused.add(fresh.getID());
-            unused.add(current.getLease());
+    private Optional<Duration> relock(ByteSequence lockKey, KeyValue current, LeaseGrantResponse fresh,
+                                      long freshGrantedAt) {
+        LeaseTimeToLiveResponse lived = current.getLease() == 0 ? null
+                : await(leases.timeToLive(current.getLease(), LeaseOption.DEFAULT));
+        long left = lived == null ? -1 : lived.getTTL();
+        if (current.getVersion() > 1 && left >= fresh.getTTL()) {
+            revokeLater(fresh.getID());
+            return Optional.of(Duration.ofSeconds(left));
         }
+        // etcd counts whole seconds, rounded down: one more, so that the move never shortens
+        long renewable = lived == null ? 0 : Math.max(left, lived.getGrantedTTL()) + 1;
+        long freshLeft = fresh.getTTL() - ceilSeconds(System.nanoTime() - freshGrantedAt);
+        LeaseGrantResponse target = freshLeft > renewable ? fresh
+                : await(leases.grant(Math.max(fresh.getTTL(), renewable)));
         boolean written = await(kv.txn()
                 .If(new Cmp(lockKey, Cmp.Op.EQUAL, CmpTarget.modRevision(current.getModRevision())))
-                .Then(Op.put(lockKey, current.getValue(), PutOption.builder().withLeaseId(target).build()))
+                .Then(Op.put(lockKey, current.getValue(), PutOption.builder().withLeaseId(target.getID()).build()))
                 .commit()).isSucceeded();
+        boolean grantedHere = target != fresh;
         if (!written) {
-            if (target != fresh.getID() && target != current.getLease()) {
-                revokeLater(target);
+            if (grantedHere) {
+                revokeLater(target.getID()); // the caller goes round again with its fresh lease
             }
             return Optional.empty();
         }
-        unused.stream().filter(lease -> lease != 0).forEach(this::revokeLater);
-        return Optional.of(Duration.ofSeconds(lasts));
+        if (current.getLease() != 0) {
+            revokeLater(current.getLease());
+        }
+        if (grantedHere) {
+            revokeLater(fresh.getID());
+        }
+        return Optional.of(Duration.ofSeconds(target.getTTL()));
+    }
+
+    private static long ceilSeconds(long nanos) {
+        return (Math.max(0, nanos) + 999_999_999L) / 1_000_000_000L;
     }
 
     /**
@@ -264,6 +273,10 @@ final class EtcdLockStore implements LockStore {
                 failed = lease;
                 continue;
             }
+            if (!stillOn(key, current.get())) {
+                failed = 0; // a relock moved it meanwhile: what this lease lasts says nothing of the hold
+                continue;
+            }
             if (extended >= wholeSeconds(ttl)) {
                 return Optional.of(Duration.ofSeconds(extended));
             }
@@ -275,6 +288,17 @@ final class EtcdLockStore implements LockStore {
         }
         throw new IllegalStateException("the hold on '" + key + "' changed under each of " + ROUNDS
                 + " refreshes in a row (the same owner relocking it elsewhere)");
+    }
+
+    /**
+     * Whether the key is still on the lease of {@code read}, after that lease's keep-alive. A relock
+     * elsewhere moves the key to a lease that outlasts anything this one can be renewed to (see
+     * {@link #relock}), so once the key is seen on it after the keep-alive, what the keep-alive
+     * answered is a lower bound of the hold; if it moved before, the answer is void.
+     */
+    private boolean stillOn(String key, KeyValue read) {
+        return get(key).map(now -> now.getLease() == read.getLease()
+                && now.getCreateRevision() == read.getCreateRevision()).orElse(false);
     }
 
     /** Puts the unchanged hold {@code current} on a new lease of {@code ttl}; empty if the key changed. */
@@ -336,11 +360,20 @@ final class EtcdLockStore implements LockStore {
             }
         }
         await(CompletableFuture.allOf(extensions.toArray(CompletableFuture[]::new)));
+        // read again after the keep-alives: a key a relock moved meanwhile is looked at on its own (see stillOn)
+        TxnResponse after = await(kv.txn()
+                .Then(holds.stream().map(h -> Op.get(key(h.key()), GetOption.DEFAULT)).toArray(Op[]::new))
+                .commit());
         List<Optional<Duration>> results = new ArrayList<>(holds.size());
         for (int i = 0; i < holds.size(); i++) {
             long extended = extensions.get(i).join();
             HoldToRefresh hold = holds.get(i);
-            if (extended < 0) {
+            long leaseRead = leasesRead.get(i);
+            boolean moved = after.getGetResponses().get(i).getKvs().stream().findFirst()
+                    .map(now -> now.getLease() != leaseRead).orElse(true);
+            if (extended > 0 && moved) {
+                results.add(refreshFrom(hold.key(), hold.owner(), hold.ttl(), 0));
+            } else if (extended < 0) {
                 results.add(Optional.empty());
             } else if (extended == 0) {
                 results.add(refreshFrom(hold.key(), hold.owner(), hold.ttl(), leasesRead.get(i)));

@@ -350,6 +350,43 @@ class EtcdHoldSafetyTest {
         }
     }
 
+    /**
+     * Two processes of one owner (the review of issue 12): the relocker reads what the hold's lease
+     * A has left (less than its ttl) and decides to move the key; before its move lands, the
+     * refresher keeps A alive to A's granted ttl and reports it. The move must go to a lease that
+     * outlasts that report, else the refresher's lease says valid after etcd deleted the key, and
+     * another owner may take it meanwhile. Before the fix the key went to a lease of the relock's
+     * ttl, 2 s shorter than what the refresher reported.
+     */
+    @Test
+    void aRelockMovingTheKeyOutlastsAKeepAliveOfItsOldLeaseThatLandedFirst() throws Exception {
+        String key = newKey("relock-vs-keepalive");
+        ScriptedClient scripted = new ScriptedClient(client);
+        try (EtcdLockStore refresher = store(client); EtcdLockStore relocker = store(scripted.client())) {
+            refresher.acquire(key, "a", Duration.ofSeconds(10), "first");
+            long leaseA = storedOrFail(key).getLease();
+            await().atMost(Duration.ofSeconds(10)).until(() -> timeToLive(client, leaseA).getTTL() <= 7);
+
+            ScriptedClient.HeldTxn move = scripted.holdTxnAfter(1); // after the create transaction, which fails
+            CompletableFuture<Acquisition> relock = CompletableFuture.supplyAsync(
+                    () -> relocker.acquire(key, "a", Duration.ofSeconds(8), "relock"));
+            move.awaitReached();
+            long reportedAt = System.nanoTime();
+            Duration reported = refresher.refresh(key, "a", Duration.ofSeconds(10)).orElseThrow();
+            move.letGo();
+            assertThat(relock.get(10, TimeUnit.SECONDS).outcome()).isEqualTo(Acquisition.Outcome.REFRESHED);
+
+            KeyValue now = storedOrFail(key);
+            long keyLeft = timeToLive(client, now.getLease()).getTTL();
+            Duration sinceReport = Duration.ofNanos(System.nanoTime() - reportedAt);
+            assertThat(Duration.ofSeconds(keyLeft + 1)) // etcd rounds down
+                    .as("what the key has left on lease %d, against the refresher's report of %s, %s ago",
+                            now.getLease(), reported, sinceReport)
+                    .isGreaterThanOrEqualTo(reported.minus(sinceReport));
+            refresher.release(key, "a");
+        }
+    }
+
     /** Waits for etcd's answer to a transaction let go late: null if it succeeded, else its failure. */
     private static Throwable lateAnswer(ScriptedClient.HeldTxn held) throws InterruptedException {
         try {
