@@ -273,8 +273,19 @@ final class EtcdLockStore implements LockStore {
                 failed = lease;
                 continue;
             }
-            if (!stillOn(key, current.get())) {
-                failed = 0; // a relock moved it meanwhile: what this lease lasts says nothing of the hold
+            Optional<KeyValue> after = get(key);
+            if (after.isEmpty() || after.get().getCreateRevision() != current.get().getCreateRevision()) {
+                failed = 0; // released or taken anew meanwhile: look again, which finds it gone
+                continue;
+            }
+            if (after.get().getLease() != lease) {
+                // a relock of the owner moved it meanwhile: what this lease lasts says nothing of the
+                // hold, but the lease it moved to does, and any later move only lengthens it (see relock)
+                long left = await(leases.timeToLive(after.get().getLease(), LeaseOption.DEFAULT)).getTTL();
+                if (left > 0) {
+                    return Optional.of(Duration.ofSeconds(left));
+                }
+                failed = 0;
                 continue;
             }
             if (extended >= wholeSeconds(ttl)) {
@@ -288,17 +299,6 @@ final class EtcdLockStore implements LockStore {
         }
         throw new IllegalStateException("the hold on '" + key + "' changed under each of " + ROUNDS
                 + " refreshes in a row (the same owner relocking it elsewhere)");
-    }
-
-    /**
-     * Whether the key is still on the lease of {@code read}, after that lease's keep-alive. A relock
-     * elsewhere moves the key to a lease that outlasts anything this one can be renewed to (see
-     * {@link #relock}), so once the key is seen on it after the keep-alive, what the keep-alive
-     * answered is a lower bound of the hold; if it moved before, the answer is void.
-     */
-    private boolean stillOn(String key, KeyValue read) {
-        return get(key).map(now -> now.getLease() == read.getLease()
-                && now.getCreateRevision() == read.getCreateRevision()).orElse(false);
     }
 
     /** Puts the unchanged hold {@code current} on a new lease of {@code ttl}; empty if the key changed. */
@@ -360,7 +360,7 @@ final class EtcdLockStore implements LockStore {
             }
         }
         await(CompletableFuture.allOf(extensions.toArray(CompletableFuture[]::new)));
-        // read again after the keep-alives: a key a relock moved meanwhile is looked at on its own (see stillOn)
+        // read again after the keep-alives: a key a relock moved meanwhile is looked at on its own (see refreshFrom)
         TxnResponse after = await(kv.txn()
                 .Then(holds.stream().map(h -> Op.get(key(h.key()), GetOption.DEFAULT)).toArray(Op[]::new))
                 .commit());
