@@ -3,7 +3,7 @@ package io.dlm4j;
 import java.time.Duration;
 import java.util.Objects;
 
-/** The argument rules of API.md, in one place so that every message states the same rule. */
+/** The argument rules of the contract (see package-info), in one place so that every message states the same rule. */
 final class Arguments {
 
     static final int MAX_KEY_LENGTH = 512;

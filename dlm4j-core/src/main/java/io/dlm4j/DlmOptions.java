@@ -35,10 +35,12 @@ public final class DlmOptions {
         this.callbackExecutor = b.callbackExecutor;
     }
 
+    /** Every option at its default: the host name as owner, 30 s ttl, 100 ms waiting interval. */
     public static DlmOptions defaults() {
         return builder().build();
     }
 
+    /** A builder with every option at its default. */
     public static Builder builder() {
         return new Builder();
     }
@@ -139,31 +141,71 @@ public final class DlmOptions {
         private Builder() {
         }
 
+        /**
+         * The owner of mutexes made without one; by default the host name.
+         *
+         * @throws NullPointerException     if {@code owner} is null
+         * @throws IllegalArgumentException if it is not 1 to 256 characters, is blank, or has an
+         *                                  unpaired surrogate
+         */
         public Builder defaultOwner(String owner) {
             this.defaultOwner = Arguments.owner(owner, "defaultOwner");
             return this;
         }
 
+        /**
+         * The ttl of mutexes made without one; by default 30 s ({@link #DEFAULT_TTL}).
+         *
+         * @throws NullPointerException     if {@code ttl} is null
+         * @throws IllegalArgumentException if it is not positive, or longer than 365 days
+         */
         public Builder defaultTtl(Duration ttl) {
             this.defaultTtl = Arguments.ttl(ttl, "defaultTtl");
             return this;
         }
 
+        /**
+         * The longest pause between two tries while waiting for a lock, where no release
+         * notification comes first; by default 100 ms ({@link #DEFAULT_WAITING_INTERVAL}). Each
+         * pause is drawn between half of it and all of it, so that waiters do not try in step.
+         *
+         * @throws NullPointerException     if {@code interval} is null
+         * @throws IllegalArgumentException if it is not positive
+         */
         public Builder waitingInterval(Duration interval) {
             this.waitingInterval = Arguments.positive(interval, "waitingInterval");
             return this;
         }
 
+        /**
+         * Whether leases of mutexes that do not say otherwise refresh themselves, at about a third
+         * of their ttl, until closed or lost; by default false.
+         */
         public Builder autoRefresh(boolean autoRefresh) {
             this.autoRefresh = autoRefresh;
             return this;
         }
 
+        /**
+         * The client's clock, used only for the local estimates {@link Lease#expiresAt()} and
+         * {@link LockInfo#expiresAt()}; never for an expiry decision, which the backend's clock
+         * makes. By default {@link Clock#systemUTC()}.
+         *
+         * @throws NullPointerException if {@code clock} is null
+         */
         public Builder clock(Clock clock) {
             this.clock = Objects.requireNonNull(clock, "clock must not be null");
             return this;
         }
 
+        /**
+         * The deadline of one backend operation (one acquire, refresh, release, read or ping,
+         * including its round trips); by default 10 s ({@link #DEFAULT_OPERATION_TIMEOUT}). An
+         * operation that passes it fails with {@link LockBackendException}.
+         *
+         * @throws NullPointerException     if {@code timeout} is null
+         * @throws IllegalArgumentException if it is not positive
+         */
         public Builder operationTimeout(Duration timeout) {
             this.operationTimeout = Arguments.positive(timeout, "operationTimeout");
             return this;
@@ -181,6 +223,7 @@ public final class DlmOptions {
             return this;
         }
 
+        /** The options as set; what was not set keeps its default. */
         public DlmOptions build() {
             return new DlmOptions(this);
         }

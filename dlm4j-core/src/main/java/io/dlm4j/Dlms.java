@@ -41,6 +41,13 @@ public final class Dlms {
     }
 
     /**
+     * A Dlm on the backend the URI names, with a client made for it; the Dlm closes that client
+     * on {@link Dlm#close()}. Credentials go where the backend's own URIs put them, and never
+     * appear in a message.
+     *
+     * @throws NullPointerException     if {@code uri} or {@code options} is null
+     * @throws LockBackendException     if a backend that sets itself up at once (MongoDB checks its
+     *                                  index) fails or cannot be reached; the message names it
      * @throws IllegalArgumentException for a malformed URI, an unknown scheme, or a scheme whose
      *                                  backend artifact is not on the class path (the message names it)
      */

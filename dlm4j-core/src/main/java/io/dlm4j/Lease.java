@@ -14,13 +14,16 @@ import java.time.Instant;
  */
 public interface Lease extends AutoCloseable {
 
+    /** The key of the lock this lease holds. */
     String key();
 
+    /** The owner that holds it. */
     String owner();
 
     /**
-     * Strictly greater than every token issued before for the same key, by any client. Pass it to
-     * the resource the lock guards, which should reject a token lower than one it has seen.
+     * Strictly greater than every token issued before for the same key, by any client, and the
+     * same for every lease of one hold (a relock keeps it). Always positive. Pass it to the
+     * resource the lock guards, which should reject a token lower than one it has seen.
      */
     long fencingToken();
 
@@ -39,8 +42,13 @@ public interface Lease extends AutoCloseable {
     /**
      * Extends the hold by the ttl (never shortening it: a hold that lasts longer keeps its expiry);
      * false if this owner no longer holds the lock, or the lease was closed or its Dlm closed.
+     * A refresh that finds the hold gone marks the lease lost and runs its {@code onLost}
+     * callbacks before it returns.
      *
-     * @throws LockBackendException if the backend fails
+     * @return true if the backend extended the hold
+     * @throws LockBackendException if the backend fails or does not answer within the operation
+     *                              timeout; the lease stays as it was (an auto-refreshed lease
+     *                              keeps trying until its local expiry)
      */
     boolean refresh();
 
@@ -60,9 +68,10 @@ public interface Lease extends AutoCloseable {
     /**
      * Releases the hold (as {@link Mutex#unlock()} for this owner): every lease of this key and
      * owner in this Dlm ends. Idempotent; on a closed Dlm it only ends the lease (the close
-     * released the hold).
+     * released the hold), and it never throws {@link IllegalStateException}.
      *
-     * @throws LockBackendException if the backend fails; the leases have ended all the same
+     * @throws LockBackendException if the backend fails; the leases have ended all the same, and
+     *                              the hold ends at its ttl if the release did not reach the backend
      */
     @Override
     void close();

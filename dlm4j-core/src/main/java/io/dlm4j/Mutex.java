@@ -13,9 +13,11 @@ import java.util.Optional;
  * <p>Thread-safe: a Mutex keeps no state of its own beyond its key, owner and ttl. Within one Dlm
  * the acquires and releases of one key and owner run one at a time.
  *
- * <p>Every method throws {@link IllegalStateException} once its {@link Dlm} is closed, and a call
- * in progress when it closes ends with it; {@link LockBackendException} (naming the backend and
- * its address) when the backend fails or does not answer within the operation timeout.
+ * <p>Every method that calls the backend throws {@link IllegalStateException} once its
+ * {@link Dlm} is closed, and a call in progress when it closes ends with it;
+ * {@link LockBackendException} (naming the backend and its address) when the backend fails or
+ * does not answer within the operation timeout. {@link #key()}, {@link #owner()} and
+ * {@link #ttl()} answer also after the close.
  *
  * <p>A try that fails without an answer (a timeout, an interrupt, a closed client) may still have
  * been applied by the backend. The engine then undoes what that try created, and only that: a
@@ -29,10 +31,13 @@ import java.util.Optional;
  */
 public interface Mutex {
 
+    /** The lock's name: 1 to 512 characters. */
     String key();
 
+    /** Who holds the lock through this mutex: the owner given, or the Dlm's default owner. */
     String owner();
 
+    /** How long a hold lasts unless refreshed: the ttl given, or the Dlm's default ttl. */
     Duration ttl();
 
     /**

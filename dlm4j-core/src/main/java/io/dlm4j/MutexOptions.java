@@ -20,10 +20,17 @@ public final class MutexOptions {
         this.autoRefresh = b.autoRefresh;
     }
 
+    /**
+     * A builder for a mutex on {@code key}.
+     *
+     * @throws NullPointerException     if {@code key} is null
+     * @throws IllegalArgumentException if it is not 1 to 512 characters, or has an unpaired surrogate
+     */
     public static Builder builder(String key) {
         return new Builder(Arguments.key(key));
     }
 
+    /** The lock's name. */
     public String key() {
         return key;
     }
@@ -59,13 +66,22 @@ public final class MutexOptions {
             this.key = key;
         }
 
-        /** The owner; null means the Dlm's default owner. */
+        /**
+         * The owner; null means the Dlm's default owner.
+         *
+         * @throws IllegalArgumentException if it is not 1 to 256 characters, is blank, or has an
+         *                                  unpaired surrogate
+         */
         public Builder owner(String owner) {
             this.owner = owner == null ? null : Arguments.owner(owner, "owner");
             return this;
         }
 
-        /** The ttl; null means the Dlm's default ttl. */
+        /**
+         * The ttl; null means the Dlm's default ttl.
+         *
+         * @throws IllegalArgumentException if it is not positive, or longer than 365 days
+         */
         public Builder ttl(Duration ttl) {
             this.ttl = ttl == null ? null : Arguments.ttl(ttl, "ttl");
             return this;
@@ -77,6 +93,7 @@ public final class MutexOptions {
             return this;
         }
 
+        /** The options as set; what was left out falls back to the Dlm's defaults. */
         public MutexOptions build() {
             return new MutexOptions(this);
         }

@@ -265,7 +265,7 @@ class EtcdUriTest {
     }
 
     /**
-     * The same with a client the user built: API.md wants the address named in every backend
+     * The same with a client the user built: the contract wants the address named in every backend
      * failure, also when the Dlm did not build the client itself.
      */
     @Test

@@ -46,7 +46,7 @@ import static org.assertj.core.api.Assertions.fail;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The conformance suite of API.md that every backend passes. A backend module extends it with a
+ * The conformance suite of the contract (docs/CONTRACT.md) that every backend passes. A backend module extends it with a
  * factory for fresh {@link Dlm}s on the backend under test:
  *
  * <pre>{@code
@@ -62,7 +62,7 @@ import static org.awaitility.Awaitility.await;
  * (a hold must never end before its ttl), an upper bound allows {@link #LATE_SLACK} plus
  * {@link #expiryGranularity()} for a slow machine.
  *
- * <p>The safety rules of API.md are the nested {@code SafetyRules} tests (tag
+ * <p>The safety rules of the contract are the nested {@code SafetyRules} tests (tag
  * {@value #SAFETY_RULES_TAG}). A backend that breaks a rule today lists it in
  * {@link #knownSafetyGaps()}, and one whose server can be frozen implements
  * {@link #freezeBackend()} and {@link #thawBackend()}. With the system property
@@ -2058,7 +2058,7 @@ public abstract class ConformanceSuite {
     }
 
     // ==========================================================================================
-    // Safety rules (API.md, "Safety rules (added 2026-12-01)")
+    // Safety rules (docs/CONTRACT.md, "Safety rules")
     // ==========================================================================================
 
     /** Aborts the calling test (shown as skipped) if this backend is known to break {@code rule}. */

@@ -25,7 +25,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * Property tests of the argument rules of API.md on a backend: every key of 1 to 512 characters
+ * Property tests of the argument rules of the contract (docs/CONTRACT.md) on a backend: every key of 1 to 512 characters
  * (code points) and every non-blank owner of 1 to 256 works, whatever it is made of; everything
  * outside the rules is refused with the documented exception naming the argument; and no input
  * leaves a hold behind or disturbs the hold of another key. Inputs come from
