@@ -148,9 +148,10 @@ final class Nemesis {
             return;
         }
         NetworkFault network = new NetworkFault(fault, settings.operationTimeoutMillis());
-        SystemUnderTest.NetworkTarget target = system.networkTarget(random, injected());
+        int injection = injected();
+        SystemUnderTest.NetworkTarget target = system.networkTarget(random, injection);
         long[] before = NetworkFault.lateBytes(target.proxies());
-        String connections = network.inject(target.proxies(), random);
+        String connections = network.inject(target.proxies(), random, injection);
         try {
             Thread.sleep(network.inPlaceMillis()); // the fault's duration, not a wait for a state
         } finally {

@@ -47,16 +47,21 @@ final class NetworkFault {
     }
 
     /**
-     * Applies the fault, at random (seeded) either to every connection of the proxies, new ones
-     * included, or to a random part of the connections open now: then some clients are late while
-     * the others go on, so what lands at a server is reordered across clients, not only late.
+     * Applies the fault either to every connection of the proxies, new ones included, or to a random
+     * part of the connections open now: then some clients are late while the others go on, so what
+     * lands at a server is reordered across clients, not only late. The first, third, ... fault of
+     * a scenario ({@code injection} even) always hits every connection, so that each scenario has a
+     * fault that no client can route around (on Redlock, that is also the one on all masters); the
+     * others choose at random (seeded).
      *
+     * @param injection how many faults the scenario injected before this one
      * @return which connections it hit, for the report
      */
-    String inject(List<LoopbackProxy> proxies, Random random) {
+    String inject(List<LoopbackProxy> proxies, Random random, int injection) {
         List<LoopbackProxy.Link> open = new ArrayList<>();
         proxies.forEach(p -> open.addAll(p.links()));
-        if (random.nextBoolean() || open.size() < 2) {
+        boolean everyConnection = injection % 2 == 0 || random.nextBoolean();
+        if (everyConnection || open.size() < 2) {
             for (LoopbackProxy p : proxies) {
                 switch (fault) {
                     case HOLD_TRAFFIC -> p.hold();

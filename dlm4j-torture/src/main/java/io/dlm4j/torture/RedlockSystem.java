@@ -41,16 +41,17 @@ final class RedlockSystem implements SystemUnderTest {
     }
 
     /**
-     * Every other network fault hits one of the three masters, picked at random: a minority whose
-     * traffic is late, where a majority answers in time; the others hit all three.
+     * The first network fault of a scenario, and every other one after it, hits all three masters,
+     * every connection of them (NetworkFault): no quorum can route around it. The others hit one
+     * master, picked at random: a minority whose traffic is late, where a majority answers in time.
      */
     @Override
     public NetworkTarget networkTarget(Random random, int injection) {
         if (injection % 2 == 0) {
-            int i = random.nextInt(proxies.size());
-            return new NetworkTarget(List.of(proxies.get(i)), "master " + (i + 1) + " of 3");
+            return new NetworkTarget(List.copyOf(proxies), "all 3 masters");
         }
-        return new NetworkTarget(List.copyOf(proxies), "all 3 masters");
+        int i = random.nextInt(proxies.size());
+        return new NetworkTarget(List.of(proxies.get(i)), "master " + (i + 1) + " of 3");
     }
 
     @Override

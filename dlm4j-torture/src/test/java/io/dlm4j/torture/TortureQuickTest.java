@@ -72,11 +72,11 @@ class TortureQuickTest {
                     .as("hold-traffic on %s", backend).singleElement()
                     .satisfies(r -> {
                         assertThat(r.lateBytes()).as("bytes held on %s", backend).isPositive();
-                        // Redlock's first fault holds one master only, and a quorum of the others may
-                        // answer in time; its second one holds all three
-                        if (!backend.equals("redlock") || r.faultsInjected() >= 2) {
-                            assertThat(r.callsGivenUp()).as("calls that gave up on %s", backend).isPositive();
-                        }
+                        // A later fault may hit one Redlock master only, or a part of the connections,
+                        // and the calls may route around it; the first holds every connection of every
+                        // server (NetworkFault) for longer than the operation timeout while a worker
+                        // holds the lock, so the others' calls must give up
+                        assertThat(r.callsGivenUp()).as("calls that gave up on %s", backend).isPositive();
                     });
         }
     }
