@@ -20,7 +20,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -133,17 +136,21 @@ public abstract class BadBackendSuite {
         }
     }
 
-    /** Each operation of the API that reaches the backend, by name. */
+    /**
+     * Each operation of the API that reaches the backend, by name, each on a key of its own: the
+     * engine runs the acquires and releases of one key and owner one at a time, and these run at
+     * the same time.
+     */
     private static Map<String, Supplier<Object>> operations(Dlm dlm) {
-        Mutex mutex = dlm.newMutex("bad-backend-" + UUID.randomUUID());
+        String key = "bad-backend-" + UUID.randomUUID();
         Map<String, Supplier<Object>> operations = new LinkedHashMap<>();
         operations.put("ping", dlm::ping);
-        operations.put("tryLock", mutex::tryLock);
-        operations.put("lock(1 s)", () -> interruptible(() -> mutex.lock(Duration.ofSeconds(1))));
-        operations.put("lock()", () -> interruptible(mutex::lock));
-        operations.put("holder", mutex::holder);
+        operations.put("tryLock", () -> dlm.newMutex(key + "-tryLock").tryLock());
+        operations.put("lock(1 s)", () -> interruptible(() -> dlm.newMutex(key + "-lock1s").lock(Duration.ofSeconds(1))));
+        operations.put("lock()", () -> interruptible(dlm.newMutex(key + "-lock")::lock));
+        operations.put("holder", () -> dlm.newMutex(key + "-holder").holder());
         operations.put("unlock", () -> {
-            mutex.unlock();
+            dlm.newMutex(key + "-unlock").unlock();
             return "unlocked";
         });
         return operations;
@@ -162,23 +169,63 @@ public abstract class BadBackendSuite {
         }
     }
 
-    /** Every operation fails in time with a LockBackendException naming the backend and every address. */
+    /**
+     * Every operation fails in time with a LockBackendException naming the backend and every
+     * address. The operations run at the same time, each timed on its own thread: one after the
+     * other they took six operation timeouts per test, and a call's deadline is its own either way.
+     */
     private void everyOperationFailsInTime(Dlm dlm, List<String> hostPorts) {
+        Map<String, CompletableFuture<Void>> checks = new LinkedHashMap<>();
         for (Map.Entry<String, Supplier<Object>> operation : operations(dlm).entrySet()) {
             String what = operation.getKey();
-            long start = System.nanoTime();
-            Throwable thrown = inTime(what, () -> {
+            CompletableFuture<Void> check = new CompletableFuture<>();
+            Thread thread = new Thread(() -> {
                 try {
-                    Object result = operation.getValue().get();
-                    return fail("%s returned %s instead of failing", what, result);
-                } catch (LockBackendException e) {
-                    return e;
+                    failsInTime(what, operation.getValue(), hostPorts);
+                    check.complete(null);
+                } catch (Throwable t) {
+                    check.completeExceptionally(t);
                 }
-            });
-            Duration took = Duration.ofNanos(System.nanoTime() - start);
-            assertNamesBackendAndAddresses(what, thrown, hostPorts);
-            assertThat(took).as("time %s took to fail", what).isLessThan(BOUND);
+            }, "bad-backend-" + what);
+            thread.setDaemon(true);
+            thread.start();
+            checks.put(what, check);
         }
+        List<Throwable> failures = new ArrayList<>();
+        for (Map.Entry<String, CompletableFuture<Void>> check : checks.entrySet()) {
+            try {
+                // each check bounds itself (inTime); this only guards against a check that never ends
+                check.getValue().get(BOUND.multipliedBy(2).toMillis(), TimeUnit.MILLISECONDS);
+            } catch (ExecutionException e) {
+                failures.add(e.getCause());
+            } catch (TimeoutException e) {
+                failures.add(new AssertionError(check.getKey() + " did not end within " + BOUND.multipliedBy(2)));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for the operations", e);
+            }
+        }
+        if (!failures.isEmpty()) {
+            AssertionError error = new AssertionError(failures.size() + " of " + checks.size()
+                    + " operations did not fail as they must; the first: " + failures.get(0).getMessage(), failures.get(0));
+            failures.stream().skip(1).forEach(error::addSuppressed);
+            throw error;
+        }
+    }
+
+    private void failsInTime(String what, Supplier<Object> operation, List<String> hostPorts) {
+        long start = System.nanoTime();
+        Throwable thrown = inTime(what, () -> {
+            try {
+                Object result = operation.get();
+                return fail("%s returned %s instead of failing", what, result);
+            } catch (LockBackendException e) {
+                return e;
+            }
+        });
+        Duration took = Duration.ofNanos(System.nanoTime() - start);
+        assertNamesBackendAndAddresses(what, thrown, hostPorts);
+        assertThat(took).as("time %s took to fail", what).isLessThan(BOUND);
     }
 
     private void badServersFailEveryOperationInTime(Supplier<BadServer> kind) {
