@@ -7,6 +7,7 @@ import io.dlm4j.Mutex;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 
 /**
  * One {@code dlm4j run} on an open Dlm: takes the lock, runs the program under it and passes its
@@ -25,11 +26,16 @@ final class SupervisedRun {
     private final Thread mainThread;
 
     // ---- state shared with the shutdown hook and the onLost callback, guarded by 'this' ----
+    // Never held over a call to the backend, which may take up to the operation timeout: neither a
+    // lost lease nor a signal should wait for the network to look at this state.
     private Lease lease;
     private Process child;
     private boolean stopping;
-    private boolean cleanedUp;
+    private boolean releaseTaken;
     private volatile boolean lost;
+
+    /** Open until the lock is released and the Dlm closed by the thread that took the release. */
+    private final CountDownLatch released = new CountDownLatch(1);
 
     /** To be made on the thread that calls {@link #run()}: the shutdown hook interrupts it to end a wait. */
     SupervisedRun(Dlm dlm, RunSettings settings, PrintStream err) {
@@ -121,15 +127,24 @@ final class SupervisedRun {
         }
     }
 
-    /** The shutdown hook: on SIGINT/SIGTERM, or at the normal exit (then it finds nothing to do). */
+    /**
+     * The shutdown hook: on SIGINT/SIGTERM, or at the normal exit (then it finds nothing to do).
+     * Returns once the lock is released, whichever thread releases it.
+     */
     void onShutdown() {
+        boolean runIsOver;
         Process p;
         synchronized (this) {
-            if (cleanedUp) {
-                return;
+            runIsOver = releaseTaken;
+            if (!runIsOver) {
+                stopping = true;
             }
-            stopping = true;
             p = child;
+        }
+        if (runIsOver) {
+            // done at the normal exit; else the JVM must not exit in the middle of the release
+            awaitRelease();
+            return;
         }
         if (p == null) {
             mainThread.interrupt(); // ends a wait for the lock
@@ -143,31 +158,68 @@ final class SupervisedRun {
         return stopping;
     }
 
-    /** Releases the lock and closes the Dlm, once; the shutdown hook waits for it if main runs it. */
-    private synchronized void cleanUp() {
-        if (cleanedUp) {
+    /**
+     * Releases the lock and closes the Dlm, once, by whichever thread comes first; a second caller
+     * waits for that release to end. What to release is taken out of the shared state under the
+     * monitor, and released outside it.
+     */
+    private void cleanUp() {
+        boolean mine;
+        Lease toRelease = null;
+        synchronized (this) {
+            mine = !releaseTaken;
+            if (mine) {
+                releaseTaken = true;
+                toRelease = lease;
+                lease = null;
+            }
+        }
+        if (!mine) {
+            awaitRelease();
             return;
         }
         try {
-            if (lease != null) {
-                try {
-                    lease.close();
-                } catch (RuntimeException e) {
-                    err.println("dlm4j: could not release '" + settings.key() + "' (it expires within "
-                            + Text.duration(settings.ttl()) + "): " + Text.oneLine(e.getMessage()));
-                }
-            }
-            if (dlm != null) {
-                try {
-                    dlm.close();
-                } catch (RuntimeException e) {
-                    if (Dlm4jCommand.verbose()) {
-                        err.println("dlm4j: closing the backend client failed: " + Text.oneLine(e.getMessage()));
-                    }
-                }
-            }
+            release(toRelease);
         } finally {
-            cleanedUp = true;
+            released.countDown();
+        }
+    }
+
+    /** Both calls go to the backend. */
+    private void release(Lease toRelease) {
+        if (toRelease != null) {
+            try {
+                toRelease.close();
+            } catch (RuntimeException e) {
+                err.println("dlm4j: could not release '" + settings.key() + "' (it expires within "
+                        + Text.duration(settings.ttl()) + "): " + Text.oneLine(e.getMessage()));
+            }
+        }
+        try {
+            dlm.close();
+        } catch (RuntimeException e) {
+            if (Dlm4jCommand.verbose()) {
+                err.println("dlm4j: closing the backend client failed: " + Text.oneLine(e.getMessage()));
+            }
+        }
+    }
+
+    /**
+     * Not cut short by an interrupt: the shutdown hook interrupts the main thread to end its wait
+     * for the lock, not this wait (the release the main thread waits for is the hook's own).
+     */
+    private void awaitRelease() {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                released.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 }
