@@ -1,7 +1,7 @@
 package io.dlm4j.etcd;
 
 import io.dlm4j.testkit.BadBackendSuite;
-import io.dlm4j.testkit.EtcdCluster;
+import io.dlm4j.testservers.EtcdCluster;
 
 import java.util.List;
 

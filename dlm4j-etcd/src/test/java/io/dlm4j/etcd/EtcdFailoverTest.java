@@ -8,7 +8,7 @@ import io.dlm4j.LockInfo;
 import io.dlm4j.LockTimeoutException;
 import io.dlm4j.Mutex;
 import io.dlm4j.MutexOptions;
-import io.dlm4j.testkit.EtcdCluster;
+import io.dlm4j.testservers.EtcdCluster;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KeyValue;
 import org.junit.jupiter.api.AfterAll;

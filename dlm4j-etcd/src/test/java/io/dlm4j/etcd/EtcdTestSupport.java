@@ -1,7 +1,7 @@
 package io.dlm4j.etcd;
 
 import io.dlm4j.DlmOptions;
-import io.dlm4j.testkit.EtcdCluster;
+import io.dlm4j.testservers.EtcdCluster;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KeyValue;

@@ -1,6 +1,6 @@
 package io.dlm4j.torture;
 
-import io.dlm4j.testkit.EtcdCluster;
+import io.dlm4j.testservers.EtcdCluster;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -9,7 +9,7 @@ import java.util.Random;
 import java.util.stream.Collectors;
 
 /**
- * A three-member etcd cluster with the testkit's fast elections (heartbeat 50 ms, election 500 ms),
+ * A three-member etcd cluster with the launcher's fast elections (heartbeat 50 ms, election 500 ms),
  * so that the minimum lease is 1 s and a 1 s ttl is granted as asked. The workers reach each member's
  * client port through a loopback proxy; the members reach each other directly.
  */
