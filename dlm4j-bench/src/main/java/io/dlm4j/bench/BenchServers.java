@@ -14,8 +14,9 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The servers of one run, started once with the launchers of dlm4j-test-servers: one Redis, three Redis masters
- * for Redlock, one etcd member, the MongoDB wire server (in this JVM). Wiped between forks.
+ * The servers of one run, started once with the launchers of dlm4j-test-servers: one Redis, three
+ * Redis masters for Redlock, one etcd member, the MongoDB wire server (in this JVM). Wiped between
+ * forks.
  */
 final class BenchServers implements AutoCloseable {
 
