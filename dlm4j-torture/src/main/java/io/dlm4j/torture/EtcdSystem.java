@@ -1,6 +1,7 @@
 package io.dlm4j.torture;
 
 import io.dlm4j.testservers.EtcdCluster;
+import io.dlm4j.testservers.EtcdMember;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,7 +23,7 @@ final class EtcdSystem implements SystemUnderTest {
 
     EtcdSystem() {
         try {
-            for (EtcdCluster.Member m : cluster.members()) {
+            for (EtcdMember m : cluster.members()) {
                 proxies.add(LoopbackProxy.start(m.clientPort()));
             }
         } catch (RuntimeException e) {
@@ -59,7 +60,7 @@ final class EtcdSystem implements SystemUnderTest {
 
     @Override
     public Heal inject(Fault fault, Random random) {
-        EtcdCluster.Member leader = cluster.awaitLeader(ELECTION_WAIT);
+        EtcdMember leader = cluster.awaitLeader(ELECTION_WAIT);
         return switch (fault) {
             case ETCD_KILL_LEADER -> {
                 leader.kill();
