@@ -2,19 +2,13 @@ package io.dlm4j.testservers;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 import static io.dlm4j.testservers.EtcdHttp.find;
@@ -88,10 +82,6 @@ public final class EtcdCluster implements AutoCloseable {
 
     /** How long {@link #close()} lets each member stop gracefully before SIGKILL. */
     private static final Duration CLOSE_GRACE = Duration.ofSeconds(2);
-    private static final int PORT_ATTEMPTS = 5;
-
-    /** Members not yet closed; the shutdown hook kills them. */
-    private static final Set<EtcdMember> LIVE = ConcurrentHashMap.newKeySet();
 
     private final EtcdClusterOptions options;
     private final Path directory;
@@ -134,9 +124,8 @@ public final class EtcdCluster implements AutoCloseable {
         }
         Objects.requireNonNull(options, "options");
         Path binary = ChildProcesses.findBinary("etcd", NOT_FOUND);
-        ShutdownHook.ensureRegistered();
         IllegalStateException last = null;
-        for (int attempt = 0; attempt < PORT_ATTEMPTS; attempt++) {
+        for (int attempt = 0; attempt < ChildProcesses.FreePorts.ATTEMPTS; attempt++) {
             Path directory;
             try {
                 directory = Files.createTempDirectory("dlm4j-etcd-");
@@ -305,7 +294,9 @@ public final class EtcdCluster implements AutoCloseable {
                 m.killNow();
             }
             closed = true;
-            LIVE.removeAll(members);
+            for (EtcdMember m : members) {
+                ChildProcesses.Reaper.release(m);
+            }
             ChildProcesses.deleteRecursively(directory);
         }
     }
@@ -318,7 +309,7 @@ public final class EtcdCluster implements AutoCloseable {
     // ---- starting ------------------------------------------------------------------------------
 
     private static EtcdCluster create(Path binary, EtcdClusterOptions options, Path directory, int count) {
-        int[] ports = freePorts(2 * count);
+        int[] ports = ChildProcesses.FreePorts.pick(2 * count);
         String token = "dlm4j-" + UUID.randomUUID();
         List<EtcdMember> list = new ArrayList<>();
         for (int i = 0; i < count; i++) {
@@ -340,7 +331,7 @@ public final class EtcdCluster implements AutoCloseable {
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot create " + m.directory(), e);
             }
-            LIVE.add(m);
+            ChildProcesses.Reaper.watch(m, m::process, directory);
         }
         for (EtcdMember m : members) {
             synchronized (m) {
@@ -402,32 +393,6 @@ public final class EtcdCluster implements AutoCloseable {
         return sb.toString();
     }
 
-    /** Distinct free ports: all sockets are held open until every port is chosen. */
-    private static int[] freePorts(int count) {
-        List<ServerSocket> sockets = new ArrayList<>();
-        try {
-            int[] ports = new int[count];
-            for (int i = 0; i < count; i++) {
-                ServerSocket socket = new ServerSocket();
-                sockets.add(socket);
-                socket.setReuseAddress(true);
-                socket.bind(new InetSocketAddress(InetAddress.getByName(EtcdMember.HOST), 0));
-                ports[i] = socket.getLocalPort();
-            }
-            return ports;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot find free ports", e);
-        } finally {
-            for (ServerSocket socket : sockets) {
-                try {
-                    socket.close();
-                } catch (IOException e) {
-                    // nothing to do
-                }
-            }
-        }
-    }
-
     // ---- helpers -------------------------------------------------------------------------------
 
     /** A poll interval or back-off; never used to wait for a state (those poll with a deadline). */
@@ -437,43 +402,6 @@ public final class EtcdCluster implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for etcd", e);
-        }
-    }
-
-    // ---- no orphans ----------------------------------------------------------------------------
-
-    /** One hook for all members: kills those that were not closed, then deletes their clusters' folders. */
-    private static final class ShutdownHook {
-        static {
-            Runtime.getRuntime().addShutdownHook(new Thread(ShutdownHook::killAll, "dlm4j-etcd-reaper"));
-        }
-
-        static void ensureRegistered() {
-            // the static initialiser does the work, once
-        }
-
-        private static void killAll() {
-            List<EtcdMember> left = new ArrayList<>(LIVE);
-            for (EtcdMember m : left) {
-                Process p = m.process();
-                if (p != null) {
-                    p.destroyForcibly(); // SIGKILL also ends a stopped (paused) process
-                }
-            }
-            for (EtcdMember m : left) {
-                Process p = m.process();
-                if (p != null) {
-                    try {
-                        p.waitFor(2, TimeUnit.SECONDS);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        return;
-                    }
-                }
-                if (m.cluster() != null) {
-                    ChildProcesses.deleteRecursively(m.cluster().directory);
-                }
-            }
         }
     }
 }

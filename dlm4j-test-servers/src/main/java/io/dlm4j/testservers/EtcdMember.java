@@ -22,7 +22,7 @@ import static io.dlm4j.testservers.EtcdHttp.find;
  */
 public final class EtcdMember {
 
-    static final String HOST = "127.0.0.1";
+    private static final String HOST = ChildProcesses.FreePorts.HOST;
     /** How long a member has to become healthy, at the cluster's start and at a restart. */
     static final Duration START_TIMEOUT = Duration.ofSeconds(20);
     static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
@@ -45,7 +45,7 @@ public final class EtcdMember {
     private String initialCluster;
     private String token;
 
-    /** Read without the lock by the shutdown hook. */
+    /** Read without the lock by the shutdown hook ({@link ChildProcesses.Reaper}). */
     private volatile Process process;
     /** Replaced with each process; see {@link EtcdHttp}. */
     private volatile EtcdHttp http;
@@ -273,10 +273,6 @@ public final class EtcdMember {
     /** The current process, or null before the first start; read without the lock. */
     Process process() {
         return process;
-    }
-
-    EtcdCluster cluster() {
-        return cluster;
     }
 
     Process spawn() {
