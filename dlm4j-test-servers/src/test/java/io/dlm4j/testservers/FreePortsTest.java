@@ -2,9 +2,6 @@ package io.dlm4j.testservers;
 
 import org.junit.jupiter.api.Test;
 
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.util.Arrays;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -12,19 +9,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** The ports the launchers give their servers. */
 class FreePortsTest {
 
-    /** An etcd cluster of three needs six ports at once: none may repeat, each must be bindable. */
+    /** A cluster of three etcd members takes six ports at once: none may repeat. */
     @Test
-    void distinctPortsThatCanBeBoundRightAway() throws Exception {
+    void portsPickedTogetherAreDistinct() {
         int[] ports = ChildProcesses.FreePorts.pick(6);
 
+        assertThat(ports).hasSize(6).allSatisfy(port -> assertThat(port).isBetween(1, 65535));
         assertThat(Arrays.stream(ports).distinct().count()).isEqualTo(6);
-        for (int port : ports) {
-            assertThat(port).isPositive();
-            try (ServerSocket socket = new ServerSocket()) {
-                socket.setReuseAddress(true);
-                socket.bind(new InetSocketAddress(InetAddress.getByName(ChildProcesses.FreePorts.HOST), port));
-                assertThat(socket.getLocalPort()).isEqualTo(port);
-            }
-        }
     }
 }
