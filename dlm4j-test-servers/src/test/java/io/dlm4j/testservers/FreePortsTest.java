@@ -14,7 +14,10 @@ class FreePortsTest {
     void portsPickedTogetherAreDistinct() {
         int[] ports = ChildProcesses.FreePorts.pick(6);
 
-        assertThat(ports).hasSize(6).allSatisfy(port -> assertThat(port).isBetween(1, 65535));
+        assertThat(ports).hasSize(6);
+        for (int port : ports) {
+            assertThat(port).isBetween(1, 65535);
+        }
         assertThat(Arrays.stream(ports).distinct().count()).isEqualTo(6);
     }
 }
