@@ -2,9 +2,9 @@ package io.dlm4j.bench;
 
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
-import io.dlm4j.testkit.EmbeddedMongoServer;
-import io.dlm4j.testkit.EtcdCluster;
-import io.dlm4j.testkit.RedisServer;
+import io.dlm4j.testservers.EmbeddedMongoServer;
+import io.dlm4j.testservers.EtcdCluster;
+import io.dlm4j.testservers.RedisServer;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.options.DeleteOption;
@@ -14,8 +14,9 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The servers of one run, started once with the testkit launchers: one Redis, three Redis masters
- * for Redlock, one etcd member, the MongoDB wire server (in this JVM). Wiped between forks.
+ * The servers of one run, started once with the launchers of dlm4j-test-servers: one Redis, three
+ * Redis masters for Redlock, one etcd member, the MongoDB wire server (in this JVM). Wiped between
+ * forks.
  */
 final class BenchServers implements AutoCloseable {
 

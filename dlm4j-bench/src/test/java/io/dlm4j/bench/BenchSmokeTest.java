@@ -1,8 +1,8 @@
 package io.dlm4j.bench;
 
-import io.dlm4j.testkit.EmbeddedMongoServer;
-import io.dlm4j.testkit.EtcdCluster;
-import io.dlm4j.testkit.RedisServer;
+import io.dlm4j.testservers.EmbeddedMongoServer;
+import io.dlm4j.testservers.EtcdCluster;
+import io.dlm4j.testservers.RedisServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

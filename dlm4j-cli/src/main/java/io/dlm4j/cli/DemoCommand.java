@@ -10,6 +10,7 @@ import io.dlm4j.Lease;
 import io.dlm4j.LockException;
 import io.dlm4j.Mutex;
 import io.dlm4j.mongo.MongoDlm;
+import io.dlm4j.testservers.EmbeddedMongoServer;
 import org.bson.Document;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -105,7 +106,7 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
     }
 
     private int onEmbeddedMongo() throws InterruptedException {
-        try (EmbeddedMongo server = EmbeddedMongo.start()) {
+        try (EmbeddedMongoServer server = EmbeddedMongoServer.start()) {
             out.println("dlm4j demo: " + instances + " app instances start at once against an embedded MongoDB "
                     + "wire-protocol server at " + server.hostAndPort() + ";");
             out.println("each wants to run migration " + MIGRATION + " under lock '" + KEY_EMBEDDED + "', "

@@ -1,9 +1,9 @@
 package io.dlm4j.cli;
 
-import io.dlm4j.testkit.BadServer;
-import io.dlm4j.testkit.EmbeddedMongoServer;
-import io.dlm4j.testkit.EtcdCluster;
-import io.dlm4j.testkit.RedisServer;
+import io.dlm4j.testservers.BadServer;
+import io.dlm4j.testservers.EmbeddedMongoServer;
+import io.dlm4j.testservers.EtcdCluster;
+import io.dlm4j.testservers.RedisServer;
 import io.etcd.jetcd.Auth;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;

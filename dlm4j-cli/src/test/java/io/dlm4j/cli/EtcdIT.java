@@ -1,6 +1,6 @@
 package io.dlm4j.cli;
 
-import io.dlm4j.testkit.EtcdCluster;
+import io.dlm4j.testservers.EtcdCluster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 

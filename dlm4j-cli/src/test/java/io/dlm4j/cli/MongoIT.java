@@ -1,6 +1,6 @@
 package io.dlm4j.cli;
 
-import io.dlm4j.testkit.EmbeddedMongoServer;
+import io.dlm4j.testservers.EmbeddedMongoServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 

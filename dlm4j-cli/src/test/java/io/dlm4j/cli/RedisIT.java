@@ -1,6 +1,6 @@
 package io.dlm4j.cli;
 
-import io.dlm4j.testkit.RedisServer;
+import io.dlm4j.testservers.RedisServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 

@@ -1,7 +1,8 @@
 package io.dlm4j.etcd;
 
 import io.dlm4j.testkit.BadBackendSuite;
-import io.dlm4j.testkit.EtcdCluster;
+import io.dlm4j.testservers.EtcdCluster;
+import io.dlm4j.testservers.EtcdMember;
 
 import java.util.List;
 
@@ -21,7 +22,7 @@ class EtcdBadBackendTest extends BadBackendSuite {
     @Override
     protected FreezableServers startFreezableServers() {
         EtcdCluster etcd = EtcdCluster.startSingle();
-        EtcdCluster.Member member = etcd.member(0);
+        EtcdMember member = etcd.member(0);
         return new FreezableServers() {
             @Override
             public List<String> hostPorts() {

@@ -3,7 +3,7 @@ package io.dlm4j.etcd;
 import io.dlm4j.Dlm;
 import io.dlm4j.DlmOptions;
 import io.dlm4j.testkit.ConformanceSuite;
-import io.dlm4j.testkit.EtcdCluster;
+import io.dlm4j.testservers.EtcdCluster;
 import io.etcd.jetcd.Client;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

@@ -3,7 +3,8 @@ package io.dlm4j.etcd;
 import io.dlm4j.Dlm;
 import io.dlm4j.DlmOptions;
 import io.dlm4j.testkit.ConformanceSuite;
-import io.dlm4j.testkit.EtcdCluster;
+import io.dlm4j.testservers.EtcdCluster;
+import io.dlm4j.testservers.EtcdMember;
 import io.etcd.jetcd.Client;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -30,12 +31,12 @@ class EtcdConformanceTest extends ConformanceSuite {
 
     /** Every member SIGSTOPped: connections stay open, nothing answers (a paused quorum can't answer either). */
     static void freeze(EtcdCluster etcd) {
-        etcd.members().forEach(EtcdCluster.Member::pause);
+        etcd.members().forEach(EtcdMember::pause);
     }
 
     /** Every member resumed, and a leader elected before the next test. */
     static void thaw(EtcdCluster etcd) {
-        etcd.members().forEach(EtcdCluster.Member::resume);
+        etcd.members().forEach(EtcdMember::resume);
         etcd.awaitLeader(Duration.ofSeconds(10));
     }
 

@@ -8,7 +8,8 @@ import io.dlm4j.LockInfo;
 import io.dlm4j.LockTimeoutException;
 import io.dlm4j.Mutex;
 import io.dlm4j.MutexOptions;
-import io.dlm4j.testkit.EtcdCluster;
+import io.dlm4j.testservers.EtcdCluster;
+import io.dlm4j.testservers.EtcdMember;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KeyValue;
 import org.junit.jupiter.api.AfterAll;
@@ -88,7 +89,7 @@ class EtcdFailoverTest {
 
     @AfterEach
     void restoreMembers() {
-        for (EtcdCluster.Member m : etcd.members()) {
+        for (EtcdMember m : etcd.members()) {
             if (!m.isRunning()) {
                 m.restart();
             }
@@ -100,7 +101,7 @@ class EtcdFailoverTest {
         return EtcdTestSupport.options(owner).defaultTtl(TTL).build();
     }
 
-    private static List<EtcdCluster.Member> othersThan(EtcdCluster.Member member) {
+    private static List<EtcdMember> othersThan(EtcdMember member) {
         return etcd.members().stream().filter(m -> m != member).toList();
     }
 
@@ -129,12 +130,12 @@ class EtcdFailoverTest {
             lease.onLost(lost::incrementAndGet);
             long token = lease.fencingToken();
 
-            EtcdCluster.Member oldLeader = etcd.leader();
+            EtcdMember oldLeader = etcd.leader();
             oldLeader.kill();
-            EtcdCluster.Member newLeader = etcd.awaitLeader(Duration.ofSeconds(10));
+            EtcdMember newLeader = etcd.awaitLeader(Duration.ofSeconds(10));
             assertThat(newLeader).isNotSameAs(oldLeader);
 
-            List<String> surviving = othersThan(oldLeader).stream().map(EtcdCluster.Member::endpoint).toList();
+            List<String> surviving = othersThan(oldLeader).stream().map(EtcdMember::endpoint).toList();
             try (Client survivors = EtcdTestSupport.client(surviving);
                  Dlm observer = EtcdDlm.create(survivors, options("observer"))) {
                 LockInfo info = observer.newMutex(key).holder().orElseThrow(
@@ -225,7 +226,7 @@ class EtcdFailoverTest {
             }
 
             await().atMost(Duration.ofSeconds(10)).until(() -> tokens.size() >= 10);
-            EtcdCluster.Member leader = etcd.leader();
+            EtcdMember leader = etcd.leader();
             leader.kill();
             etcd.awaitLeader(Duration.ofSeconds(10));
             int atElection = tokens.size();
@@ -267,12 +268,12 @@ class EtcdFailoverTest {
             longHold.onLost(lost::incrementAndGet);
             refreshed.onLost(lost::incrementAndGet);
 
-            EtcdCluster.Member leader = etcd.leader();
-            EtcdCluster.Member follower = othersThan(leader).get(0);
+            EtcdMember leader = etcd.leader();
+            EtcdMember follower = othersThan(leader).get(0);
             follower.restart();
             assertHoldsIntact(follower, otherDlm, longHold, refreshed);
 
-            EtcdCluster.Member currentLeader = etcd.leader();
+            EtcdMember currentLeader = etcd.leader();
             currentLeader.restart(); // SIGTERM: it hands over its leadership first
             etcd.awaitLeader(Duration.ofSeconds(10));
             assertHoldsIntact(currentLeader, otherDlm, longHold, refreshed);
@@ -285,7 +286,7 @@ class EtcdFailoverTest {
         }
     }
 
-    private static void assertHoldsIntact(EtcdCluster.Member restarted, Dlm otherDlm, Lease... leases) {
+    private static void assertHoldsIntact(EtcdMember restarted, Dlm otherDlm, Lease... leases) {
         try (Client onlyRestarted = EtcdTestSupport.client(restarted)) {
             for (Lease lease : leases) {
                 assertThat(storedOrFail(client, lease.key()).getCreateRevision())

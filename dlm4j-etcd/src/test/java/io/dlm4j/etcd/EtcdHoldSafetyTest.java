@@ -7,7 +7,7 @@ import io.dlm4j.Mutex;
 import io.dlm4j.spi.Acquisition;
 import io.dlm4j.spi.HoldToRefresh;
 import io.dlm4j.spi.LockStore;
-import io.dlm4j.testkit.EtcdCluster;
+import io.dlm4j.testservers.EtcdCluster;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KeyValue;
 import org.junit.jupiter.api.AfterAll;

@@ -5,7 +5,9 @@ import io.dlm4j.Lease;
 import io.dlm4j.LockInfo;
 import io.dlm4j.Mutex;
 import io.dlm4j.MutexOptions;
-import io.dlm4j.testkit.EtcdCluster;
+import io.dlm4j.testservers.EtcdCluster;
+import io.dlm4j.testservers.EtcdClusterOptions;
+import io.dlm4j.testservers.EtcdMember;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.lease.LeaseTimeToLiveResponse;
@@ -34,7 +36,7 @@ import static org.awaitility.Awaitility.await;
  * the fencing token is the key's create revision; a release deletes only this owner's key and
  * revokes the lease; a holder that stops refreshing loses the lock to etcd's expiry.
  *
- * <p>One member with {@link EtcdCluster.Options#defaults()} (heartbeat 50 ms, election timeout
+ * <p>One member with {@link EtcdClusterOptions#defaults()} (heartbeat 50 ms, election timeout
  * 500 ms): its minimum lease ttl is 1 s, so a 1 s lease is granted as 1 s. One test starts a second
  * member with etcd's own timing, whose minimum is 2 s.
  */
@@ -112,7 +114,7 @@ class EtcdLeaseTest {
      */
     @Test
     void aServerWithALargerMinimumRaisesTheLeaseAndExpiresAtShowsIt() {
-        try (EtcdCluster slow = EtcdCluster.start(1, EtcdCluster.Options.etcdDefaults());
+        try (EtcdCluster slow = EtcdCluster.start(1, EtcdClusterOptions.etcdDefaults());
              Client slowClient = EtcdTestSupport.client(slow.endpoints());
              Dlm dlm = EtcdDlm.create(slowClient, options("a").build())) {
             assertThat(slow.options().minimumLeaseTtl()).isEqualTo(Duration.ofSeconds(2));
@@ -253,7 +255,7 @@ class EtcdLeaseTest {
             // auto-refresh works while the member runs: the hold outlives its 1 s ttl
             await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(3)).until(held::isValid);
 
-            EtcdCluster.Member member = etcd.member(0);
+            EtcdMember member = etcd.member(0);
             long pausedAt = System.nanoTime();
             member.pause();
             try {

@@ -1,7 +1,7 @@
 package io.dlm4j.etcd;
 
 import io.dlm4j.DlmOptions;
-import io.dlm4j.testkit.EtcdCluster;
+import io.dlm4j.testservers.EtcdMember;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KeyValue;
@@ -50,8 +50,8 @@ final class EtcdTestSupport {
         return Client.builder().endpoints(endpoints.toArray(String[]::new)).build();
     }
 
-    static Client client(EtcdCluster.Member... members) {
-        return client(java.util.Arrays.stream(members).map(EtcdCluster.Member::endpoint).toList());
+    static Client client(EtcdMember... members) {
+        return client(java.util.Arrays.stream(members).map(EtcdMember::endpoint).toList());
     }
 
     /** The stored key of a lock under the default prefix, read linearizably through jetcd. */
@@ -83,7 +83,7 @@ final class EtcdTestSupport {
     }
 
     /** The ids of all leases the member knows now ({@code POST /v3/lease/leases}; jetcd 0.8 has no call for it). */
-    static List<String> leaseIds(EtcdCluster.Member member) {
+    static List<String> leaseIds(EtcdMember member) {
         String body = http(member, "POST", "/v3/lease/leases", "{}");
         List<String> ids = new java.util.ArrayList<>();
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"ID\"\\s*:\\s*\"(-?\\d+)\"").matcher(body);
@@ -102,7 +102,7 @@ final class EtcdTestSupport {
      * ({@code GET /metrics}) whose labels contain every one of {@code labels} (e.g.
      * {@code grpc_method="Txn"}); 0 if there are none.
      */
-    static double metric(EtcdCluster.Member member, String name, String... labels) {
+    static double metric(EtcdMember member, String name, String... labels) {
         String body = metrics(member);
         double sum = 0;
         for (String line : body.split("\n")) {
@@ -125,11 +125,11 @@ final class EtcdTestSupport {
         return sum;
     }
 
-    static String metrics(EtcdCluster.Member member) {
+    static String metrics(EtcdMember member) {
         return http(member, "GET", "/metrics", null);
     }
 
-    private static String http(EtcdCluster.Member member, String method, String path, String body) {
+    private static String http(EtcdMember member, String method, String path, String body) {
         try {
             HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(member.endpoint() + path))
                     .timeout(Duration.ofSeconds(5));
@@ -150,7 +150,7 @@ final class EtcdTestSupport {
     }
 
     /** Transactions the member has handled (each acquire try is one; a failed try is not retried). */
-    static long txns(EtcdCluster.Member member) {
+    static long txns(EtcdMember member) {
         return (long) metric(member, "grpc_server_handled_total", "grpc_method=\"Txn\"");
     }
 

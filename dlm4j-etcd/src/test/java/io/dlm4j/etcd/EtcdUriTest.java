@@ -6,7 +6,8 @@ import io.dlm4j.Dlms;
 import io.dlm4j.Lease;
 import io.dlm4j.LockBackendException;
 import io.dlm4j.Mutex;
-import io.dlm4j.testkit.EtcdCluster;
+import io.dlm4j.testservers.EtcdCluster;
+import io.dlm4j.testservers.EtcdMember;
 import io.etcd.jetcd.Client;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -91,7 +92,7 @@ class EtcdUriTest {
         String key = newKey("all-members");
         String uri = etcd.endpointsUri();
         assertThat(uri).startsWith("etcd://").contains(",");
-        EtcdCluster.Member first = etcd.member(0);
+        EtcdMember first = etcd.member(0);
         try (Dlm dlm = Dlms.fromUri(uri, options("a"))) {
             assertThat(dlm.ping()).isPositive();
             Lease lease = dlm.newMutex(key, Duration.ofSeconds(30)).tryLock().orElseThrow();
@@ -197,7 +198,7 @@ class EtcdUriTest {
      */
     @Test
     void closingAFromUriDlmClosesItsClientButNotAUsersClient() throws Exception {
-        EtcdCluster.Member member = etcd.member(2);
+        EtcdMember member = etcd.member(2);
         String key = newKey("close");
         long baseline = connectionsTo(member.clientPort());
 

@@ -6,7 +6,8 @@ import io.dlm4j.Lease;
 import io.dlm4j.LockBackendException;
 import io.dlm4j.Mutex;
 import io.dlm4j.MutexOptions;
-import io.dlm4j.testkit.EtcdCluster;
+import io.dlm4j.testservers.EtcdCluster;
+import io.dlm4j.testservers.EtcdMember;
 import io.etcd.jetcd.Client;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -80,7 +81,7 @@ class EtcdWatchTest {
                 .build();
     }
 
-    private static EtcdCluster.Member member() {
+    private static EtcdMember member() {
         return etcd.member(0);
     }
 

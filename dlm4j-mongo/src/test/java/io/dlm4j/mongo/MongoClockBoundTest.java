@@ -5,7 +5,7 @@ import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
 import io.dlm4j.spi.Acquisition;
 import io.dlm4j.spi.StoredHold;
-import io.dlm4j.testkit.EmbeddedMongoServer;
+import io.dlm4j.testservers.EmbeddedMongoServer;
 import org.bson.Document;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

@@ -6,7 +6,7 @@ import com.mongodb.client.MongoCollection;
 import io.dlm4j.Dlm;
 import io.dlm4j.DlmOptions;
 import io.dlm4j.testkit.ConformanceSuite;
-import io.dlm4j.testkit.EmbeddedMongoServer;
+import io.dlm4j.testservers.EmbeddedMongoServer;
 import org.bson.Document;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

@@ -12,7 +12,7 @@ import io.dlm4j.DlmOptions;
 import io.dlm4j.Lease;
 import io.dlm4j.LockInfo;
 import io.dlm4j.Mutex;
-import io.dlm4j.testkit.EmbeddedMongoServer;
+import io.dlm4j.testservers.EmbeddedMongoServer;
 import org.bson.BsonDocument;
 import org.bson.Document;
 import org.junit.jupiter.api.AfterAll;

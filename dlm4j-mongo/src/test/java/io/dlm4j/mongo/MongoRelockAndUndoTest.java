@@ -7,7 +7,7 @@ import io.dlm4j.spi.Acquisition;
 import io.dlm4j.spi.HoldToRefresh;
 import io.dlm4j.spi.LockStore.Undo;
 import io.dlm4j.spi.StoredHold;
-import io.dlm4j.testkit.EmbeddedMongoServer;
+import io.dlm4j.testservers.EmbeddedMongoServer;
 import org.bson.Document;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

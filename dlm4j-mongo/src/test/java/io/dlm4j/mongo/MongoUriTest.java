@@ -8,7 +8,7 @@ import io.dlm4j.DlmOptions;
 import io.dlm4j.Dlms;
 import io.dlm4j.LockBackendException;
 import io.dlm4j.Mutex;
-import io.dlm4j.testkit.EmbeddedMongoServer;
+import io.dlm4j.testservers.EmbeddedMongoServer;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.bson.Document;
 import org.junit.jupiter.api.AfterAll;

@@ -1,7 +1,7 @@
 package io.dlm4j.redis;
 
 import io.dlm4j.testkit.BadBackendSuite;
-import io.dlm4j.testkit.RedisServer;
+import io.dlm4j.testservers.RedisServer;
 
 import java.util.List;
 

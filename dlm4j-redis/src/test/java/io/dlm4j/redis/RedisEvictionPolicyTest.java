@@ -2,7 +2,7 @@ package io.dlm4j.redis;
 
 import io.dlm4j.Dlm;
 import io.dlm4j.DlmOptions;
-import io.dlm4j.testkit.RedisServer;
+import io.dlm4j.testservers.RedisServer;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import org.junit.jupiter.api.Test;

@@ -5,7 +5,7 @@ import io.dlm4j.DlmOptions;
 import io.dlm4j.Lease;
 import io.dlm4j.MutexOptions;
 import io.dlm4j.spi.Subscription;
-import io.dlm4j.testkit.RedisServer;
+import io.dlm4j.testservers.RedisServer;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import org.junit.jupiter.api.AfterEach;

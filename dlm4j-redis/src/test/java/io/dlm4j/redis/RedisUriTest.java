@@ -8,7 +8,7 @@ import io.dlm4j.LockBackendException;
 import io.dlm4j.LockTimeoutException;
 import io.dlm4j.Mutex;
 import io.dlm4j.MutexOptions;
-import io.dlm4j.testkit.RedisServer;
+import io.dlm4j.testservers.RedisServer;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.api.StatefulRedisConnection;

@@ -6,7 +6,7 @@ import io.dlm4j.Dlms;
 import io.dlm4j.Lease;
 import io.dlm4j.LockBackendException;
 import io.dlm4j.Mutex;
-import io.dlm4j.testkit.RedisServer;
+import io.dlm4j.testservers.RedisServer;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import org.junit.jupiter.api.AfterAll;

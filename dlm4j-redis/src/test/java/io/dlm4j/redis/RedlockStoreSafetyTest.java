@@ -4,7 +4,7 @@ import io.dlm4j.spi.Acquisition;
 import io.dlm4j.spi.HoldToRefresh;
 import io.dlm4j.spi.RefreshResult;
 import io.dlm4j.spi.StoredHold;
-import io.dlm4j.testkit.RedisServer;
+import io.dlm4j.testservers.RedisServer;
 import io.lettuce.core.RedisClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

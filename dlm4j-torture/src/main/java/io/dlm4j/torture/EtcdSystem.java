@@ -1,6 +1,7 @@
 package io.dlm4j.torture;
 
-import io.dlm4j.testkit.EtcdCluster;
+import io.dlm4j.testservers.EtcdCluster;
+import io.dlm4j.testservers.EtcdMember;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -9,7 +10,7 @@ import java.util.Random;
 import java.util.stream.Collectors;
 
 /**
- * A three-member etcd cluster with the testkit's fast elections (heartbeat 50 ms, election 500 ms),
+ * A three-member etcd cluster with the launcher's fast elections (heartbeat 50 ms, election 500 ms),
  * so that the minimum lease is 1 s and a 1 s ttl is granted as asked. The workers reach each member's
  * client port through a loopback proxy; the members reach each other directly.
  */
@@ -22,7 +23,7 @@ final class EtcdSystem implements SystemUnderTest {
 
     EtcdSystem() {
         try {
-            for (EtcdCluster.Member m : cluster.members()) {
+            for (EtcdMember m : cluster.members()) {
                 proxies.add(LoopbackProxy.start(m.clientPort()));
             }
         } catch (RuntimeException e) {
@@ -59,7 +60,7 @@ final class EtcdSystem implements SystemUnderTest {
 
     @Override
     public Heal inject(Fault fault, Random random) {
-        EtcdCluster.Member leader = cluster.awaitLeader(ELECTION_WAIT);
+        EtcdMember leader = cluster.awaitLeader(ELECTION_WAIT);
         return switch (fault) {
             case ETCD_KILL_LEADER -> {
                 leader.kill();

@@ -1,6 +1,6 @@
 package io.dlm4j.torture;
 
-import io.dlm4j.testkit.RedisServer;
+import io.dlm4j.testservers.RedisServer;
 
 import java.util.List;
 import java.util.Random;

@@ -1,4 +1,4 @@
-package io.dlm4j.testkit;
+package io.dlm4j.testservers;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -28,7 +28,7 @@ class EtcdClusterTest {
     @Test
     void aSingleMemberIsHealthyOnFreeLoopbackPorts() throws Exception {
         try (EtcdCluster etcd = EtcdCluster.startSingle()) {
-            EtcdCluster.Member m = etcd.member(0);
+            EtcdMember m = etcd.member(0);
             assertThat(etcd.size()).isEqualTo(1);
             assertThat(m.name()).isEqualTo("m0");
             assertThat(m.isRunning()).isTrue();
@@ -73,14 +73,14 @@ class EtcdClusterTest {
 
     @Test
     void leasesAsShortAsTheDocumentedMinimum() throws Exception {
-        assertThat(EtcdCluster.Options.defaults().minimumLeaseTtl()).isEqualTo(Duration.ofSeconds(1));
-        assertThat(EtcdCluster.Options.etcdDefaults().minimumLeaseTtl()).isEqualTo(Duration.ofSeconds(2));
-        assertThat(EtcdCluster.Options.builder().heartbeatInterval(Duration.ofMillis(100))
+        assertThat(EtcdClusterOptions.defaults().minimumLeaseTtl()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(EtcdClusterOptions.etcdDefaults().minimumLeaseTtl()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(EtcdClusterOptions.builder().heartbeatInterval(Duration.ofMillis(100))
                 .electionTimeout(Duration.ofMillis(3000)).build().minimumLeaseTtl()).isEqualTo(Duration.ofSeconds(5));
         try (EtcdCluster fast = EtcdCluster.startSingle()) {
             assertThat(grantTtl(fast.member(0).endpoint(), 1)).isEqualTo(1);
         }
-        try (EtcdCluster slow = EtcdCluster.start(1, EtcdCluster.Options.etcdDefaults())) {
+        try (EtcdCluster slow = EtcdCluster.start(1, EtcdClusterOptions.etcdDefaults())) {
             assertThat(grantTtl(slow.member(0).endpoint(), 1)).isEqualTo(2); // raised silently
         }
     }
@@ -91,12 +91,12 @@ class EtcdClusterTest {
             assertThat(etcd.size()).isEqualTo(3);
             assertThat(etcd.endpoints()).doesNotHaveDuplicates().hasSize(3);
             assertThat(etcd.endpointsUri()).matches("etcd://127\\.0\\.0\\.1:\\d+,127\\.0\\.0\\.1:\\d+,127\\.0\\.0\\.1:\\d+");
-            for (EtcdCluster.Member m : etcd.members()) {
+            for (EtcdMember m : etcd.members()) {
                 assertThat(m.isHealthy()).as(m.name()).isTrue();
             }
 
             // exactly one leader, and every member agrees on it
-            EtcdCluster.Member leader = etcd.awaitLeader(ELECTION);
+            EtcdMember leader = etcd.awaitLeader(ELECTION);
             awaitAgreement(etcd, leader);
             assertThat(etcd.members().stream().filter(m -> m.id().equals(leader.id()))).hasSize(1);
 
@@ -107,7 +107,7 @@ class EtcdClusterTest {
             leader.kill();
             assertThat(leader.isRunning()).isFalse();
             assertThat(leader.isHealthy()).isFalse();
-            EtcdCluster.Member next = etcd.awaitLeader(ELECTION);
+            EtcdMember next = etcd.awaitLeader(ELECTION);
             assertThat(next).isNotSameAs(leader);
             assertThat(next.isRunning()).isTrue();
             etcd.put("during", "2");
@@ -132,8 +132,8 @@ class EtcdClusterTest {
     @Test
     void aPausedMemberDoesNotAnswerUntilResumed() {
         try (EtcdCluster etcd = EtcdCluster.start(3)) {
-            EtcdCluster.Member leader = etcd.awaitLeader(ELECTION);
-            EtcdCluster.Member follower = etcd.members().stream().filter(m -> m != leader).findFirst().orElseThrow();
+            EtcdMember leader = etcd.awaitLeader(ELECTION);
+            EtcdMember follower = etcd.members().stream().filter(m -> m != leader).findFirst().orElseThrow();
             follower.pause();
             assertThat(follower.isRunning()).isTrue();
             assertThat(follower.isPaused()).isTrue();
@@ -153,7 +153,7 @@ class EtcdClusterTest {
     @Test
     void stopEndsTheProcessGracefully() {
         try (EtcdCluster etcd = EtcdCluster.startSingle()) {
-            EtcdCluster.Member m = etcd.member(0);
+            EtcdMember m = etcd.member(0);
             etcd.put("k", "v");
             m.stop();
             assertThat(m.isRunning()).isFalse();
@@ -171,7 +171,7 @@ class EtcdClusterTest {
     void closeStopsEverythingAndDeletesTheFolders() {
         EtcdCluster etcd = EtcdCluster.start(3);
         Path dir = etcd.directory();
-        List<Long> pids = etcd.members().stream().map(EtcdCluster.Member::pid).toList();
+        List<Long> pids = etcd.members().stream().map(EtcdMember::pid).toList();
         etcd.member(2).pause();
         etcd.member(1).kill();
         etcd.close();
@@ -198,12 +198,12 @@ class EtcdClusterTest {
         assertThat(EtcdCluster.NOT_FOUND)
                 .isEqualTo("etcd not found: run scripts/setup-test-servers (installs the Debian package etcd-server)");
         assertThatThrownBy(() -> EtcdCluster.start(0)).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> EtcdCluster.Options.builder().heartbeatInterval(Duration.ofMillis(100))
+        assertThatThrownBy(() -> EtcdClusterOptions.builder().heartbeatInterval(Duration.ofMillis(100))
                 .electionTimeout(Duration.ofMillis(200)).build()).isInstanceOf(IllegalArgumentException.class);
     }
 
     /** Polls until every member reports {@code leader} as leader (followers learn of it by heartbeat). */
-    private static void awaitAgreement(EtcdCluster etcd, EtcdCluster.Member leader) {
+    private static void awaitAgreement(EtcdCluster etcd, EtcdMember leader) {
         long deadline = System.nanoTime() + ELECTION.toNanos();
         while (!etcd.members().stream().allMatch(m -> Objects.equals(m.leaderId(), leader.id()))) {
             assertThat(System.nanoTime() - deadline).as("members agree on leader " + leader.name()).isNegative();

@@ -1,4 +1,4 @@
-package io.dlm4j.testkit;
+package io.dlm4j.testservers;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,8 +1,11 @@
-package io.dlm4j.testkit;
+package io.dlm4j.testservers;
 
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,15 +13,20 @@ import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Comparator;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 /**
  * What the test-server launchers ({@link RedisServer}, {@link EtcdCluster}) share about child
- * processes: finding a binary, sending signals and waiting until they took effect, reading logs,
- * and cleaning up folders.
+ * processes: finding a binary, free ports for it ({@link FreePorts}), sending signals and waiting
+ * until they took effect, reading logs, cleaning up folders, and killing at JVM exit what was not
+ * closed ({@link Reaper}).
  */
 final class ChildProcesses {
 
@@ -156,6 +164,107 @@ final class ChildProcesses {
             });
         } catch (IOException | UncheckedIOException e) {
             // best effort, as above
+        }
+    }
+
+    /**
+     * Free loopback ports for a server to bind. A port is free when probed, but another process may
+     * take it before the server binds it; a launcher that sees its server fail to bind starts it
+     * again on new ports, up to {@link #ATTEMPTS} times.
+     */
+    static final class FreePorts {
+
+        /** Where the ports are probed, and so where the launched servers listen. */
+        static final String HOST = "127.0.0.1";
+        /** How many sets of ports a launcher tries before it gives up. */
+        static final int ATTEMPTS = 5;
+
+        private FreePorts() {
+        }
+
+        /** {@code count} distinct free ports: every probe stays bound until all ports are chosen. */
+        static int[] pick(int count) {
+            List<ServerSocket> sockets = new ArrayList<>();
+            try {
+                int[] ports = new int[count];
+                for (int i = 0; i < count; i++) {
+                    ServerSocket socket = new ServerSocket();
+                    sockets.add(socket);
+                    socket.setReuseAddress(true);
+                    socket.bind(new InetSocketAddress(InetAddress.getByName(HOST), 0));
+                    ports[i] = socket.getLocalPort();
+                }
+                return ports;
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot find free ports", e);
+            } finally {
+                for (ServerSocket socket : sockets) {
+                    try {
+                        socket.close();
+                    } catch (IOException e) {
+                        // nothing to do
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * One JVM shutdown hook for all launchers: at exit it kills the child processes that were not
+     * closed and deletes their folders, so a test run leaves no orphans (except when the JVM itself
+     * is killed with SIGKILL). Registered with the first {@link #watch}.
+     */
+    static final class Reaper {
+
+        private record Child(Supplier<Process> process, Path folder) {
+        }
+
+        /** By owner, compared by identity: a launcher is watched from its start until it is closed. */
+        private static final Map<Object, Child> LIVE = Collections.synchronizedMap(new IdentityHashMap<>());
+
+        static {
+            Runtime.getRuntime().addShutdownHook(new Thread(Reaper::killAll, "dlm4j-test-server-reaper"));
+        }
+
+        private Reaper() {
+        }
+
+        /**
+         * Until {@link #release(Object)}, the hook kills {@code owner}'s process at exit (read then,
+         * since a restart replaces it; null when none runs) and deletes {@code folder}.
+         */
+        static void watch(Object owner, Supplier<Process> process, Path folder) {
+            LIVE.put(owner, new Child(process, folder));
+        }
+
+        /** {@code owner} was closed: its process and folder are no longer the hook's to clean. */
+        static void release(Object owner) {
+            LIVE.remove(owner);
+        }
+
+        private static void killAll() {
+            List<Child> left;
+            synchronized (LIVE) {
+                left = new ArrayList<>(LIVE.values());
+            }
+            for (Child child : left) {
+                Process p = child.process().get();
+                if (p != null) {
+                    p.destroyForcibly(); // SIGKILL also ends a stopped (paused) process
+                }
+            }
+            for (Child child : left) {
+                Process p = child.process().get();
+                if (p != null) {
+                    try {
+                        p.waitFor(2, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return;
+                    }
+                }
+                deleteRecursively(child.folder());
+            }
         }
     }
 }

@@ -1,4 +1,4 @@
-package io.dlm4j.testkit;
+package io.dlm4j.testservers;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

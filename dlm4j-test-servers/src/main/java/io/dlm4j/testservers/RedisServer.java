@@ -1,4 +1,4 @@
-package io.dlm4j.testkit;
+package io.dlm4j.testservers;
 
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
@@ -7,9 +7,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -18,9 +16,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A real {@code redis-server} (the Debian package, Redis 7.0) run as a child process for tests, on a
@@ -133,26 +128,22 @@ public final class RedisServer implements AutoCloseable {
     static final String NOT_FOUND =
             "redis-server not found: run scripts/setup-test-servers (installs the Debian package redis-server)";
 
-    private static final String HOST = "127.0.0.1";
+    private static final String HOST = ChildProcesses.FreePorts.HOST;
     private static final Duration START_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
     /** How long {@link #restart()} keeps trying when the old port cannot be bound yet. */
     private static final Duration REBIND_TIMEOUT = Duration.ofSeconds(5);
-    private static final int PORT_ATTEMPTS = 5;
     private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(5);
     private static final String LOG = "redis.log";
     private static final String OUT = "redis.out";
     private static final int TAIL_LINES = 30;
-
-    /** Servers not yet closed; the shutdown hook kills them. */
-    private static final Set<RedisServer> LIVE = ConcurrentHashMap.newKeySet();
 
     private final Path binary;
     private final Options options;
     private final Path directory;
     private final int port;
 
-    /** Read without the lock by the shutdown hook. */
+    /** Read without the lock by the shutdown hook ({@link ChildProcesses.Reaper}). */
     private volatile Process process;
     private boolean paused;
     private boolean closed;
@@ -184,11 +175,10 @@ public final class RedisServer implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create a folder for redis-server", e);
         }
-        ShutdownHook.ensureRegistered();
         IllegalStateException last = null;
-        for (int attempt = 0; attempt < PORT_ATTEMPTS; attempt++) {
-            RedisServer server = new RedisServer(binary, options, directory, freePort());
-            LIVE.add(server);
+        for (int attempt = 0; attempt < ChildProcesses.FreePorts.ATTEMPTS; attempt++) {
+            RedisServer server = new RedisServer(binary, options, directory, ChildProcesses.FreePorts.pick(1)[0]);
+            ChildProcesses.Reaper.watch(server, () -> server.process, directory);
             try {
                 synchronized (server) {
                     if (server.launch(Duration.ZERO)) {
@@ -201,7 +191,7 @@ public final class RedisServer implements AutoCloseable {
                 server.close();
                 throw e;
             }
-            LIVE.remove(server);
+            ChildProcesses.Reaper.release(server);
         }
         ChildProcesses.deleteRecursively(directory);
         throw last;
@@ -352,7 +342,7 @@ public final class RedisServer implements AutoCloseable {
             stop();
         } finally {
             closed = true;
-            LIVE.remove(this);
+            ChildProcesses.Reaper.release(this);
             ChildProcesses.deleteRecursively(directory);
         }
     }
@@ -457,16 +447,6 @@ public final class RedisServer implements AutoCloseable {
             return info != null && info.contains("process_id:" + p.pid() + "\r\n");
         } catch (UncheckedIOException e) {
             return false;
-        }
-    }
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket()) {
-            socket.setReuseAddress(true);
-            socket.bind(new InetSocketAddress(InetAddress.getByName(HOST), 0));
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot find a free port", e);
         }
     }
 
@@ -576,40 +556,5 @@ public final class RedisServer implements AutoCloseable {
     private String logTail() {
         return "--- tail of " + directory.resolve(LOG) + " ---\n" + ChildProcesses.tail(directory.resolve(LOG), TAIL_LINES)
                 + "--- tail of " + directory.resolve(OUT) + " ---\n" + ChildProcesses.tail(directory.resolve(OUT), TAIL_LINES);
-    }
-
-    // ---- no orphans ----------------------------------------------------------------------------
-
-    /** One hook for all servers: kills those that were not closed, then deletes their folders. */
-    private static final class ShutdownHook {
-        static {
-            Runtime.getRuntime().addShutdownHook(new Thread(ShutdownHook::killAll, "dlm4j-redis-server-reaper"));
-        }
-
-        static void ensureRegistered() {
-            // the static initialiser does the work, once
-        }
-
-        private static void killAll() {
-            List<RedisServer> servers = new ArrayList<>(LIVE);
-            for (RedisServer server : servers) {
-                Process p = server.process;
-                if (p != null) {
-                    p.destroyForcibly(); // SIGKILL also ends a stopped (paused) process
-                }
-            }
-            for (RedisServer server : servers) {
-                Process p = server.process;
-                if (p != null) {
-                    try {
-                        p.waitFor(2, TimeUnit.SECONDS);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        return;
-                    }
-                }
-                ChildProcesses.deleteRecursively(server.directory);
-            }
-        }
     }
 }

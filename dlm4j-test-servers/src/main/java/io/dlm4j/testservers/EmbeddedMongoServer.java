@@ -1,4 +1,4 @@
-package io.dlm4j.testkit;
+package io.dlm4j.testservers;
 
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
