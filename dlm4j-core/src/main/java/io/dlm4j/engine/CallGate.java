@@ -3,6 +3,7 @@ package io.dlm4j.engine;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 
 /**
  * Counts the calls in progress on a Dlm, so that closing it can let them end before the store
@@ -13,6 +14,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>One atomic word holds both the count and the closed flag (its sign bit), so that entering
  * and leaving cost a compare-and-set, not a lock, on every call; the lock is taken only to wait
  * for the last call of a closing Dlm.
+ *
+ * <p>It only counts calls: what the failure of a store operation inside one becomes is
+ * {@link TranslatingStore}'s to say.
  */
 final class CallGate {
 
@@ -21,16 +25,40 @@ final class CallGate {
     private final AtomicInteger state = new AtomicInteger(); // CLOSED bit | calls in progress
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition idle = lock.newCondition();
+    private final Supplier<String> describeDlm;
+
+    /** {@code describeDlm} names the Dlm in the refusal of a call after its close. */
+    CallGate(Supplier<String> describeDlm) {
+        this.describeDlm = describeDlm;
+    }
 
     /** Counts a call in; throws if the Dlm is closed. Every successful enter is paired with {@link #exit()}. */
-    void enter(String describeDlm) {
+    void enter() {
+        if (!tryEnter()) {
+            throw closedException();
+        }
+    }
+
+    /** As {@link #enter()}, for background work that a closed Dlm simply skips: false instead of throwing. */
+    boolean tryEnter() {
         int current;
         do {
             current = state.get();
             if ((current & CLOSED) != 0) {
-                throw closedException(describeDlm);
+                return false;
             }
         } while (!state.compareAndSet(current, current + 1));
+        return true;
+    }
+
+    /** One call of its own, made of a single store operation: refused once the Dlm is closed. */
+    <T> T call(Supplier<T> work) {
+        enter();
+        try {
+            return work.get();
+        } finally {
+            exit();
+        }
     }
 
     void exit() {
@@ -92,7 +120,7 @@ final class CallGate {
         }
     }
 
-    static IllegalStateException closedException(String describeDlm) {
-        return new IllegalStateException("this Dlm is closed (" + describeDlm + ")");
+    IllegalStateException closedException() {
+        return new IllegalStateException("this Dlm is closed (" + describeDlm.get() + ")");
     }
 }

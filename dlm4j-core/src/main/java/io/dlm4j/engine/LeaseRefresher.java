@@ -139,7 +139,7 @@ final class LeaseRefresher {
         List<HoldToRefresh> holds = active.stream().map(StoreLease::holdToRefresh).toList();
         ValidityStart start = dlm.validityStart();
         try {
-            List<RefreshResult> results = dlm.backend().call(describe(holds), () -> dlm.store().refreshEach(holds));
+            List<RefreshResult> results = dlm.gate().call(() -> dlm.store().refreshEach(holds));
             if (results.size() != holds.size()) {
                 throw new IllegalStateException("the store answered " + results.size()
                         + " results for " + holds.size() + " refreshes");
@@ -161,13 +161,13 @@ final class LeaseRefresher {
             if (why != null) {
                 LOG.warn("{} undecided of {} ({}); retrying in a period", undecided.size() == 1
                         ? "refresh of '" + undecided.get(0) + "'" : undecided.size() + " refreshes",
-                        describe(holds), why.getMessage(), why);
+                        TranslatingStore.refreshOf(holds), why.getMessage(), why);
             }
         } catch (RuntimeException e) {
             if (dlm.isClosed()) {
                 return; // the close releases these leases
             }
-            LOG.warn("{} failed; retrying in a period", describe(holds), e);
+            LOG.warn("{} failed; retrying in a period", TranslatingStore.refreshOf(holds), e);
         } finally {
             for (StoreLease lease : active) {
                 if (lease.isAutoRefreshed()) {
@@ -175,12 +175,6 @@ final class LeaseRefresher {
                 }
             }
         }
-    }
-
-    private static String describe(List<HoldToRefresh> holds) {
-        return holds.size() == 1
-                ? "refresh of '" + holds.get(0).key() + "'"
-                : "refresh of " + holds.size() + " leases";
     }
 
     private record Due(StoreLease lease, long atNanos, long sequence) {

@@ -97,8 +97,7 @@ final class ReleaseNotices {
             subscribing.lock();
             try {
                 if (subscription == null) {
-                    subscription = dlm.backend().call("subscription to '" + key + "'",
-                            () -> dlm.store().onRelease(key, this::wakeOne));
+                    subscription = dlm.gate().call(() -> dlm.store().onRelease(key, this::wakeOne));
                 }
             } finally {
                 subscribing.unlock();

@@ -46,7 +46,7 @@ public final class StoreBackedDlm implements Dlm {
     private static final Logger LOG = LoggerFactory.getLogger(StoreBackedDlm.class);
     private static final AtomicInteger THREAD_NUMBER = new AtomicInteger();
 
-    private final LockStore store;
+    private final TranslatingStore store;
     private final DlmOptions options;
     private final Ticker ticker;
     private final Scheduler scheduler;
@@ -54,8 +54,7 @@ public final class StoreBackedDlm implements Dlm {
     private final ExecutorService ownRefreshThread; // null when a test gave the worker
     private final Executor callbacks;
     private final ExecutorService ownCallbackThread; // null when the user gave an executor
-    private final CallGate gate = new CallGate();
-    private final BackendCalls backend;
+    private final CallGate gate;
     private final LeaseRefresher refresher;
     private final ReleaseNotices releaseNotices = new ReleaseNotices(this);
     private final Holders holders = new Holders();
@@ -70,21 +69,22 @@ public final class StoreBackedDlm implements Dlm {
      * {@code refreshWorker} (null: a thread of its own).
      */
     StoreBackedDlm(LockStore store, DlmOptions options, Ticker ticker, Scheduler scheduler, Executor refreshWorker) {
-        this.store = Objects.requireNonNull(store, "store must not be null");
+        Objects.requireNonNull(store, "store must not be null");
+        this.gate = new CallGate(store::describe);
+        this.store = new TranslatingStore(store, gate::isClosed);
         this.options = Objects.requireNonNull(options, "options must not be null");
         this.ticker = ticker;
         this.scheduler = scheduler;
         this.ownRefreshThread = refreshWorker != null ? null : newDaemonThread("dlm4j-refresh-");
         this.refreshWorker = refreshWorker != null ? refreshWorker : ownRefreshThread;
-        this.backend = new BackendCalls(store, gate);
         this.refresher = new LeaseRefresher(this);
         Optional<Executor> given = options.callbackExecutor();
         this.ownCallbackThread = given.isPresent() ? null : newDaemonThread("dlm4j-callbacks-");
         this.callbacks = given.orElse(ownCallbackThread);
-        Duration housekeeping = store.housekeepingInterval();
+        Duration housekeeping = this.store.housekeepingInterval();
         if (!housekeeping.isZero()) {
             // timed on the scheduler, run on the refresh thread: a hung store must not delay expiry timers
-            Runnable work = () -> backend.logFailure("housekeeping", store::housekeeping);
+            Runnable work = this::housekeeping;
             scheduler.scheduleRepeating(() -> {
                 try {
                     this.refreshWorker.execute(work);
@@ -119,7 +119,7 @@ public final class StoreBackedDlm implements Dlm {
 
     @Override
     public Duration ping() {
-        return backend.call("ping", store::ping);
+        return gate.call(store::ping);
     }
 
     @Override
@@ -152,7 +152,7 @@ public final class StoreBackedDlm implements Dlm {
             try {
                 store.close();
             } catch (RuntimeException e) {
-                failure = collect(failure, backend.translate("close", e));
+                failure = collect(failure, e);
             }
         }
         if (failure != null) {
@@ -165,7 +165,8 @@ public final class StoreBackedDlm implements Dlm {
         return "StoreBackedDlm{" + store.describe() + '}';
     }
 
-    LockStore store() {
+    /** The backend's store, its failures translated; calls into it are counted in with {@link #gate()}. */
+    TranslatingStore store() {
         return store;
     }
 
@@ -173,8 +174,8 @@ public final class StoreBackedDlm implements Dlm {
         return options;
     }
 
-    BackendCalls backend() {
-        return backend;
+    CallGate gate() {
+        return gate;
     }
 
     Ticker ticker() {
@@ -207,7 +208,7 @@ public final class StoreBackedDlm implements Dlm {
 
     void ensureOpen() {
         if (gate.isClosed()) {
-            throw CallGate.closedException(store.describe());
+            throw gate.closedException();
         }
     }
 
@@ -266,17 +267,17 @@ public final class StoreBackedDlm implements Dlm {
 
     /** {@link io.dlm4j.Mutex#unlock()}: ends every lease of the holder in this Dlm, then the hold. */
     void release(String key, String owner) {
-        backend.enter();
+        gate.enter();
         try (Holders.Section serial = holders.enter(key, owner)) {
             if (gate.isClosed()) {
                 // queued behind a call that the close waited for: the close's sweep releases the hold
                 endLeases(key, owner);
-                throw CallGate.closedException(store.describe());
+                throw gate.closedException();
             }
             endLeases(key, owner);
-            backend.inside("release of '" + key + "'", () -> store.release(key, owner));
+            store.release(key, owner);
         } finally {
-            backend.exit();
+            gate.exit();
         }
     }
 
@@ -298,11 +299,27 @@ public final class StoreBackedDlm implements Dlm {
         lease.markReleased(); // an expired lease is no longer among the holder's leases
     }
 
-    /** Ends the hold of {@code lease}'s holder from within a closing Dlm (or a call it waits for). */
-    void releaseWhileClosing(StoreLease lease) {
+    /** Ends the hold of {@code lease}'s holder from within the close. */
+    private void releaseWhileClosing(StoreLease lease) {
         endLeases(lease.key(), lease.owner());
         lease.markReleased();
-        backend.whileClosing("release of '" + lease.key() + "'", () -> store.release(lease.key(), lease.owner()));
+        store.whileClosing().release(lease.key(), lease.owner());
+    }
+
+    /** Background work: a failure has no caller to go to, and a closed Dlm skips it. */
+    private void housekeeping() {
+        if (!gate.tryEnter()) {
+            return;
+        }
+        try {
+            store.housekeeping();
+        } catch (RuntimeException e) {
+            if (!gate.isClosed()) {
+                LOG.warn("{}: housekeeping failed", store.describe(), e);
+            }
+        } finally {
+            gate.exit();
+        }
     }
 
     private void endLeases(String key, String owner) {

@@ -92,8 +92,7 @@ final class StoreLease implements Lease {
         ValidityStart start = dlm.validityStart();
         Optional<Duration> validity;
         try {
-            validity = dlm.backend().call("refresh of '" + key() + "'",
-                    () -> dlm.store().refresh(key(), owner(), mutex.ttl()));
+            validity = dlm.gate().call(() -> dlm.store().refresh(key(), owner(), mutex.ttl()));
         } catch (IllegalStateException e) {
             if (dlm.isClosed()) {
                 return false; // the close releases the hold

@@ -91,7 +91,7 @@ final class StoreMutex implements Mutex {
     @Override
     public Optional<LockInfo> holder() {
         Instant before = dlm.options().clock().instant();
-        Optional<StoredHold> hold = dlm.backend().call("read of '" + key + "'", () -> dlm.store().read(key));
+        Optional<StoredHold> hold = dlm.gate().call(() -> dlm.store().read(key));
         return hold.map(h -> new LockInfo(key, h.owner(), h.fencingToken(), before.plus(h.remaining())));
     }
 
@@ -105,11 +105,11 @@ final class StoreMutex implements Mutex {
         if (Thread.interrupted()) {
             throw new InterruptedException("interrupted before waiting for '" + key + "'");
         }
-        dlm.backend().enter();
+        dlm.gate().enter();
         try {
             return waitForLock(maxWaitNanos);
         } finally {
-            dlm.backend().exit();
+            dlm.gate().exit();
         }
     }
 
@@ -193,7 +193,7 @@ final class StoreMutex implements Mutex {
     }
 
     private Attempt attempt(boolean interruptibly, List<Runnable> lostCallbacks) throws InterruptedException {
-        dlm.backend().enter();
+        dlm.gate().enter();
         try (Holders.Section serial = dlm.holders().enter(key, owner, interruptibly)) {
             if (dlm.isClosed()) {
                 // queued behind a call that the close waited for: send nothing more to the store
@@ -201,21 +201,12 @@ final class StoreMutex implements Mutex {
             }
             String attemptId = AttemptIds.next();
             ValidityStart start = dlm.validityStart();
-            Acquisition acquisition;
-            try {
-                acquisition = dlm.store().acquire(key, owner, ttl, attemptId);
-            } catch (RuntimeException e) {
-                undo(attemptId, e);
-                throw dlm.backend().translate("acquire of '" + key + "'", e);
-            }
+            Acquisition acquisition = dlm.store().acquire(key, owner, ttl, attemptId,
+                    failure -> undo(attemptId, failure));
             if (!acquisition.isOurs()) {
                 return new Attempt(null, acquisition.hold());
             }
             StoredHold hold = acquisition.hold();
-            if (hold.fencingToken() <= 0) {
-                throw dlm.backend().translate("acquire of '" + key + "'", new IllegalStateException(
-                        "the store granted a hold without a fencing token (" + hold + ")"));
-            }
             if (start.nanos() + saturatedNanos(hold.remaining()) - dlm.ticker().read() <= 0) {
                 warnOfLateGrant(hold, start);
             }
@@ -231,7 +222,7 @@ final class StoreMutex implements Mutex {
             }
             return new Attempt(lease, hold);
         } finally {
-            dlm.backend().exit();
+            dlm.gate().exit();
         }
     }
 
@@ -246,7 +237,7 @@ final class StoreMutex implements Mutex {
             LockStore.Undo undone = dlm.store().undoAcquire(key, owner, attemptId);
             if (undone == LockStore.Undo.UNSUPPORTED && interrupted && !dlm.holders().holdsLiveLease(key, owner)) {
                 // no mark to tell by: a lease of this Dlm on the hold means it existed before this attempt
-                dlm.store().release(key, owner);
+                dlm.store().releaseUndoingAcquire(key, owner);
             }
         } catch (RuntimeException e) {
             failure.addSuppressed(e);
@@ -272,11 +263,10 @@ final class StoreMutex implements Mutex {
     }
 
     private void undoWhileClosing(String attemptId) {
-        String operation = "undo of the acquire of '" + key + "'";
-        LockStore.Undo undone = dlm.backend().whileClosing(operation, () -> dlm.store().undoAcquire(key, owner, attemptId));
-        if (undone == LockStore.Undo.UNSUPPORTED) {
+        TranslatingStore closing = dlm.store().whileClosing();
+        if (closing.undoAcquire(key, owner, attemptId) == LockStore.Undo.UNSUPPORTED) {
             // the reply said this attempt created the hold, and no other acquire of the holder runs in this Dlm
-            dlm.backend().whileClosing(operation, () -> dlm.store().release(key, owner));
+            closing.releaseUndoingAcquire(key, owner);
         }
     }
 
