@@ -5,6 +5,7 @@ import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
 import io.dlm4j.spi.Acquisition;
 import io.dlm4j.spi.StoredHold;
+import io.dlm4j.testkit.WithEmbeddedMongo;
 import io.dlm4j.testservers.EmbeddedMongoServer;
 import org.bson.Document;
 import org.junit.jupiter.api.AfterAll;
@@ -27,6 +28,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * before the earliest it can be. Deterministic through a {@link ServerClock} whose probe replies
  * and round trips are scripted, against the in-process server's documents.
  */
+@WithEmbeddedMongo
 class MongoClockBoundTest {
 
     private static final Duration HALF_ROUND_TRIP = Duration.ofMillis(50);
@@ -36,8 +38,8 @@ class MongoClockBoundTest {
     private static MongoCollection<Document> locks;
 
     @BeforeAll
-    static void startServer() {
-        server = EmbeddedMongoServer.start();
+    static void startServer(EmbeddedMongoServer shared) {
+        server = shared;
         client = MongoClients.create(server.connectionString());
         locks = client.getDatabase("dlm4j_test").getCollection("clock_bound_locks");
     }
@@ -46,9 +48,6 @@ class MongoClockBoundTest {
     static void stopServer() {
         if (client != null) {
             client.close();
-        }
-        if (server != null) {
-            server.close();
         }
     }
 

@@ -6,6 +6,7 @@ import com.mongodb.client.MongoCollection;
 import io.dlm4j.Dlm;
 import io.dlm4j.DlmOptions;
 import io.dlm4j.testkit.ConformanceSuite;
+import io.dlm4j.testkit.WithEmbeddedMongo;
 import io.dlm4j.testservers.EmbeddedMongoServer;
 import org.bson.Document;
 import org.junit.jupiter.api.AfterAll;
@@ -14,6 +15,7 @@ import org.junit.jupiter.api.BeforeAll;
 import static com.mongodb.client.model.Filters.eq;
 
 /** The whole contract on MongoDB, through the embedded wire-protocol server. */
+@WithEmbeddedMongo
 class MongoConformanceTest extends ConformanceSuite {
 
     private static EmbeddedMongoServer server;
@@ -21,8 +23,8 @@ class MongoConformanceTest extends ConformanceSuite {
     private static MongoCollection<Document> locks;
 
     @BeforeAll
-    static void startServer() {
-        server = EmbeddedMongoServer.start();
+    static void startServer(EmbeddedMongoServer shared) {
+        server = shared;
         client = MongoClients.create(server.connectionString());
         locks = client.getDatabase("conformance").getCollection(MongoDlm.DEFAULT_COLLECTION);
     }
@@ -30,7 +32,6 @@ class MongoConformanceTest extends ConformanceSuite {
     @AfterAll
     static void stopServer() {
         client.close();
-        server.close();
     }
 
     @Override

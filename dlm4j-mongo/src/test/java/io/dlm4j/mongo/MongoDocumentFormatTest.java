@@ -12,6 +12,7 @@ import io.dlm4j.DlmOptions;
 import io.dlm4j.Lease;
 import io.dlm4j.LockInfo;
 import io.dlm4j.Mutex;
+import io.dlm4j.testkit.WithEmbeddedMongo;
 import io.dlm4j.testservers.EmbeddedMongoServer;
 import org.bson.BsonDocument;
 import org.bson.Document;
@@ -38,6 +39,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * stored document" scenario. The embedded server shares this JVM's clock, so the server's "now" is
  * {@link System#currentTimeMillis()} here.
  */
+@WithEmbeddedMongo
 class MongoDocumentFormatTest {
 
     private static final Duration SLACK = Duration.ofSeconds(2);
@@ -47,8 +49,8 @@ class MongoDocumentFormatTest {
     private static MongoCollection<Document> locks;
 
     @BeforeAll
-    static void startServer() {
-        server = EmbeddedMongoServer.start();
+    static void startServer(EmbeddedMongoServer shared) {
+        server = shared;
         client = MongoClients.create(server.connectionString());
         locks = client.getDatabase("dlm4j_test").getCollection("format_locks");
     }
@@ -57,9 +59,6 @@ class MongoDocumentFormatTest {
     static void stopServer() {
         if (client != null) {
             client.close();
-        }
-        if (server != null) {
-            server.close();
         }
     }
 

@@ -7,6 +7,7 @@ import io.dlm4j.Dlm;
 import io.dlm4j.DlmOptions;
 import io.dlm4j.Lease;
 import io.dlm4j.Mutex;
+import io.dlm4j.testkit.WithEmbeddedMongo;
 import io.dlm4j.testservers.EmbeddedMongoServer;
 import org.bson.Document;
 import org.junit.jupiter.api.AfterAll;
@@ -26,6 +27,7 @@ import static org.awaitility.Awaitility.await;
  * Fencing tokens keep rising when the lock document disappears, as it does when the
  * prune or an operator removes it; the tests delete the document by hand.
  */
+@WithEmbeddedMongo
 class MongoFencingTest {
 
     private static final String DB = "dlm4j_test";
@@ -36,8 +38,8 @@ class MongoFencingTest {
     private static MongoCollection<Document> operatorView;
 
     @BeforeAll
-    static void startServer() {
-        server = EmbeddedMongoServer.start();
+    static void startServer(EmbeddedMongoServer shared) {
+        server = shared;
         operatorClient = MongoClients.create(server.connectionString());
         operatorView = operatorClient.getDatabase(DB).getCollection(COLLECTION);
     }
@@ -46,9 +48,6 @@ class MongoFencingTest {
     static void stopServer() {
         if (operatorClient != null) {
             operatorClient.close();
-        }
-        if (server != null) {
-            server.close();
         }
     }
 

@@ -5,6 +5,7 @@ import com.mongodb.MongoClientSettings;
 import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoCollection;
+import io.dlm4j.testkit.WithEmbeddedMongo;
 import io.dlm4j.testservers.EmbeddedMongoServer;
 import org.bson.BsonDocument;
 import org.bson.Document;
@@ -27,6 +28,7 @@ import static org.awaitility.Awaitility.await;
  * documents whose expiry is older than the server's time minus a grace, with that condition in
  * the delete itself, and never a live hold (also not one the Go package took over).
  */
+@WithEmbeddedMongo
 class MongoPruneTest {
 
     private static final long HOUR = Duration.ofHours(1).toMillis();
@@ -37,8 +39,8 @@ class MongoPruneTest {
     private static MongoCollection<Document> locks;
 
     @BeforeAll
-    static void startServer() {
-        server = EmbeddedMongoServer.start();
+    static void startServer(EmbeddedMongoServer shared) {
+        server = shared;
         client = MongoClients.create(MongoClientSettings.builder()
                 .applyConnectionString(new ConnectionString(server.connectionString()))
                 .addCommandListener(recorder)
@@ -50,9 +52,6 @@ class MongoPruneTest {
     static void stopServer() {
         if (client != null) {
             client.close();
-        }
-        if (server != null) {
-            server.close();
         }
     }
 

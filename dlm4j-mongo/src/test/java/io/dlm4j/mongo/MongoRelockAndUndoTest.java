@@ -7,6 +7,7 @@ import io.dlm4j.spi.Acquisition;
 import io.dlm4j.spi.HoldToRefresh;
 import io.dlm4j.spi.LockStore.Undo;
 import io.dlm4j.spi.StoredHold;
+import io.dlm4j.testkit.WithEmbeddedMongo;
 import io.dlm4j.testservers.EmbeddedMongoServer;
 import org.bson.Document;
 import org.junit.jupiter.api.AfterAll;
@@ -29,6 +30,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * (issue 12 item 4), and {@code undoAcquire} ends only a hold its attempt created and nobody
  * touched since (the attempt mark).
  */
+@WithEmbeddedMongo
 class MongoRelockAndUndoTest {
 
     private static final Duration LONG = Duration.ofSeconds(60);
@@ -41,8 +43,8 @@ class MongoRelockAndUndoTest {
     private static MongoLockStore store;
 
     @BeforeAll
-    static void startServer() {
-        server = EmbeddedMongoServer.start();
+    static void startServer(EmbeddedMongoServer shared) {
+        server = shared;
         client = MongoClients.create(server.connectionString());
         locks = client.getDatabase("dlm4j_test").getCollection("relock_locks");
         store = new MongoLockStore(locks, Duration.ofSeconds(10), null, null);
@@ -52,9 +54,6 @@ class MongoRelockAndUndoTest {
     static void stopServer() {
         if (client != null) {
             client.close();
-        }
-        if (server != null) {
-            server.close();
         }
     }
 

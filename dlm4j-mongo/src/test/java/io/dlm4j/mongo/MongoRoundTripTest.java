@@ -11,6 +11,7 @@ import io.dlm4j.Dlm;
 import io.dlm4j.DlmOptions;
 import io.dlm4j.Lease;
 import io.dlm4j.Mutex;
+import io.dlm4j.testkit.WithEmbeddedMongo;
 import io.dlm4j.testservers.EmbeddedMongoServer;
 import org.bson.BsonBoolean;
 import org.bson.BsonDocument;
@@ -36,6 +37,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The driver's own commands and the ServerClock's probe (which the Dlm's housekeeping sends every
  * 10 s) are left out of the counts.
  */
+@WithEmbeddedMongo
 class MongoRoundTripTest {
 
     private static final Set<String> WRITES = Set.of("findAndModify", "update", "insert", "delete");
@@ -47,15 +49,8 @@ class MongoRoundTripTest {
     private MongoCollection<Document> locks;
 
     @BeforeAll
-    static void startServer() {
-        server = EmbeddedMongoServer.start();
-    }
-
-    @AfterAll
-    static void stopServer() {
-        if (server != null) {
-            server.close();
-        }
+    static void startServer(EmbeddedMongoServer shared) {
+        server = shared;
     }
 
     @BeforeEach

@@ -10,6 +10,7 @@ import io.dlm4j.DlmOptions;
 import io.dlm4j.Lease;
 import io.dlm4j.LockInfo;
 import io.dlm4j.Mutex;
+import io.dlm4j.testkit.WithEmbeddedMongo;
 import io.dlm4j.testservers.EmbeddedMongoServer;
 import io.netty.channel.Channel;
 import org.bson.Document;
@@ -34,6 +35,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@link DlmOptions#clock()} nor by this machine's wall clock. The embedded server shares this
  * JVM's clock; one test runs a server whose clock is an hour ahead.
  */
+@WithEmbeddedMongo
 class MongoServerClockTest {
 
     private static final Duration HOUR = Duration.ofHours(1);
@@ -44,8 +46,8 @@ class MongoServerClockTest {
     private static MongoCollection<Document> locks;
 
     @BeforeAll
-    static void startServer() {
-        server = EmbeddedMongoServer.start();
+    static void startServer(EmbeddedMongoServer shared) {
+        server = shared;
         client = MongoClients.create(server.connectionString());
         locks = client.getDatabase("dlm4j_test").getCollection("clock_locks");
         // open the connection now, so that no probe's round trip includes the connection handshake
@@ -56,9 +58,6 @@ class MongoServerClockTest {
     static void stopServer() {
         if (client != null) {
             client.close();
-        }
-        if (server != null) {
-            server.close();
         }
     }
 

@@ -8,6 +8,7 @@ import io.dlm4j.DlmOptions;
 import io.dlm4j.Dlms;
 import io.dlm4j.LockBackendException;
 import io.dlm4j.Mutex;
+import io.dlm4j.testkit.WithEmbeddedMongo;
 import io.dlm4j.testservers.EmbeddedMongoServer;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.bson.Document;
@@ -30,6 +31,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 
 /** {@code Dlms.fromUri("mongodb://...")}: where the documents go, the driver's options, closing, bad input. */
+@WithEmbeddedMongo
 class MongoUriTest {
 
     private static final DlmOptions OPTIONS = DlmOptions.builder().defaultOwner("uri-test")
@@ -39,8 +41,8 @@ class MongoUriTest {
     private static MongoClient inspector;
 
     @BeforeAll
-    static void startServer() {
-        server = EmbeddedMongoServer.start();
+    static void startServer(EmbeddedMongoServer shared) {
+        server = shared;
         inspector = MongoClients.create(server.connectionString());
     }
 
@@ -48,9 +50,6 @@ class MongoUriTest {
     static void stopServer() {
         if (inspector != null) {
             inspector.close();
-        }
-        if (server != null) {
-            server.close();
         }
     }
 
