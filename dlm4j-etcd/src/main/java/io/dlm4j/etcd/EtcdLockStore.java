@@ -99,7 +99,7 @@ final class EtcdLockStore implements LockStore {
     private final String prefix;
     private final Duration timeout;
     private final String endpoints;
-    private final ReleaseWatch releases;
+    private final EtcdReleaseNotices releases;
     private final Set<CompletableFuture<?>> pendingRevokes = ConcurrentHashMap.newKeySet();
     private final AttemptLeases attempts = new AttemptLeases();
 
@@ -111,7 +111,7 @@ final class EtcdLockStore implements LockStore {
         this.prefix = prefix;
         this.timeout = timeout;
         this.endpoints = endpoints;
-        this.releases = new ReleaseWatch(client.getWatchClient(), prefix, timeout);
+        this.releases = new EtcdReleaseNotices(client.getWatchClient(), prefix, timeout);
     }
 
     @Override

@@ -3,10 +3,11 @@ package io.dlm4j.redis;
 import java.util.Objects;
 
 /**
- * The value stored under a lock key, the one place (with {@link #LUA_FUNCTIONS}) that knows its format:
- * {@code <token>:<owner>} for a hold its owner has touched since it was made, and
- * {@code <token>~<attempt>:<owner>} for a hold that the acquire marked {@code attempt} created and
- * nothing touched since (so that this attempt, and only it, can still undo it).
+ * The value stored under a lock key, the one place in Java (with {@code hold-value.lua} in the
+ * scripts) that knows its format: {@code <token>:<owner>} for a hold its owner has touched since it
+ * was made, and {@code <token>~<attempt>:<owner>} for a hold that the acquire marked
+ * {@code attempt} created and nothing touched since (so that this attempt, and only it, can still
+ * undo it).
  *
  * <p>The value is split at its first ':'. Everything before it is digits and the mark, which has no
  * ':' ({@link #checkAttempt}); everything after it is the owner, which may contain any character,
@@ -17,30 +18,6 @@ import java.util.Objects;
  * @param attempt the creating attempt's mark, or null once the owner touched the hold
  */
 record HoldValue(long token, String attempt, String owner) {
-
-    /**
-     * Lua: {@code parse_hold(value)} returns token (a string), attempt (nil if unmarked) and owner;
-     * {@code format_hold(token, attempt, owner)} makes a value (unmarked if attempt is nil or '').
-     * Every script starts with these, so that the format lives here and in the record only.
-     */
-    static final String LUA_FUNCTIONS = """
-            local function parse_hold(value)
-              local sep = string.find(value, ':', 1, true)
-              local head = string.sub(value, 1, sep - 1)
-              local owner = string.sub(value, sep + 1)
-              local mark = string.find(head, '~', 1, true)
-              if mark then
-                return string.sub(head, 1, mark - 1), string.sub(head, mark + 1), owner
-              end
-              return head, nil, owner
-            end
-            local function format_hold(token, attempt, owner)
-              if attempt == nil or attempt == '' then
-                return token .. ':' .. owner
-              end
-              return token .. '~' .. attempt .. ':' .. owner
-            end
-            """;
 
     HoldValue {
         Objects.requireNonNull(owner, "owner");

@@ -1,11 +1,11 @@
 package io.dlm4j.redis;
 
+import io.dlm4j.redis.QuorumCall.Reply;
 import io.dlm4j.spi.Acquisition;
 import io.dlm4j.spi.Acquisition.Outcome;
 import io.dlm4j.spi.HoldToRefresh;
 import io.dlm4j.spi.LockStore;
 import io.dlm4j.spi.RefreshResult;
-import io.dlm4j.spi.Replies;
 import io.dlm4j.spi.StoredHold;
 import io.dlm4j.spi.Subscription;
 import org.slf4j.Logger;
@@ -19,7 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -27,7 +26,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
-import java.util.function.Function;
 import java.util.stream.Collectors;
 
 import static io.dlm4j.redis.RedisLockStore.millis;
@@ -77,7 +75,8 @@ import static io.dlm4j.redis.RedisLockStore.millis;
  * A round in which fewer than a quorum answered because the others answered too late (not refused,
  * not unreachable) does not acquire, and asks to be tried again (the engine retries in lock();
  * tryLock is empty), until the masters have been silent for the operation timeout: then it is a
- * backend failure. Each round still waits at most the per-node timeout, so no call hangs.
+ * backend failure ({@link QuorumCall} keeps when the masters last answered). Each round still
+ * waits at most the per-node timeout, so no call hangs.
  */
 final class RedlockLockStore implements LockStore {
 
@@ -92,10 +91,8 @@ final class RedlockLockStore implements LockStore {
     private final LongSupplier nanoTime;
     /** Subscriptions and pings block; they run here so that a hung master holds up no caller. */
     private final ExecutorService blockingCalls;
-    private final CountDownLatch connected;
-    private volatile boolean firstConnectionsAwaited;
-    /** When a quorum of masters last answered a round in time (at first: when the store was made). */
-    private final AtomicLong lastAnswered = new AtomicLong();
+    /** Sends each operation to every master (or the granting ones) and collects their answers. */
+    private final QuorumCall quorumCall;
     /** Marks for acquires that come without the engine's attempt id. */
     private final String ownAttempts = "redlock-" + Long.toHexString(new SecureRandom().nextLong());
     private final AtomicLong ownAttemptCount = new AtomicLong();
@@ -109,7 +106,6 @@ final class RedlockLockStore implements LockStore {
     RedlockLockStore(List<RedlockMaster> masters, RedisKeys keys, Duration operationTimeout, LongSupplier nanoTime) {
         this.nodes = List.copyOf(masters);
         this.keys = keys;
-        this.quorum = masters.size() / 2 + 1;
         this.operationTimeout = operationTimeout;
         this.nanoTime = nanoTime;
         this.blockingCalls = Executors.newCachedThreadPool(runnable -> {
@@ -117,11 +113,8 @@ final class RedlockLockStore implements LockStore {
             thread.setDaemon(true);
             return thread;
         });
-        this.lastAnswered.set(nanoTime.getAsLong());
-        this.connected = new CountDownLatch(quorum);
-        for (RedlockMaster node : this.nodes) {
-            node.connectInBackground().thenRun(connected::countDown);
-        }
+        this.quorumCall = new QuorumCall(this.nodes, operationTimeout, nanoTime);
+        this.quorum = quorumCall.quorum();
     }
 
     int quorum() {
@@ -139,7 +132,8 @@ final class RedlockLockStore implements LockStore {
         String[] lock = keys.of(key);
         Duration nodeTimeout = nodeTimeout(ttl);
         long start = nanoTime.getAsLong();
-        List<Reply<NodeReply>> replies = ask(nodes, node -> node.acquire(lock, owner, millis(ttl), attempt), nodeTimeout);
+        List<Reply<NodeReply>> replies = quorumCall.ask(node -> node.acquire(lock, owner, millis(ttl), attempt),
+                nodeTimeout);
         List<Reply<NodeReply>> granted = replies.stream()
                 .filter(r -> r.value() != null && r.value().outcome() != Outcome.HELD).toList();
         if (granted.size() >= quorum) {
@@ -224,7 +218,7 @@ final class RedlockLockStore implements LockStore {
     private boolean recorded(List<Reply<NodeReply>> granted, String[] lock, String owner, long token,
                              String attempt, Duration nodeTimeout) {
         List<RedlockMaster> granting = granted.stream().map(Reply::node).toList();
-        return ask(granting, node -> node.recordToken(lock, owner, token, attempt), nodeTimeout).stream()
+        return quorumCall.ask(granting, node -> node.recordToken(lock, owner, token, attempt), nodeTimeout).stream()
                 .filter(r -> Boolean.TRUE.equals(r.value())).count() >= quorum;
     }
 
@@ -233,8 +227,8 @@ final class RedlockLockStore implements LockStore {
                 .filter(r -> r != null && r.outcome() == Outcome.HELD).toList();
         long failed = replies.stream().filter(r -> r.failure() != null).count();
         if (held.isEmpty() && failed > nodes.size() - quorum) {
-            if (!lateAnswersStillExcused(replies)) {
-                throw noQuorum(replies);
+            if (!quorumCall.lateAnswersStillExcused(replies)) {
+                throw quorumCall.noQuorum(replies);
             }
             return Acquisition.heldBy(new StoredHold("(no owner: too few masters answered in time)", 0, Duration.ZERO));
         }
@@ -249,20 +243,6 @@ final class RedlockLockStore implements LockStore {
         return Acquisition.heldBy(new StoredHold(owner, token, Duration.ofMillis(Math.max(0, soonest))));
     }
 
-    /**
-     * True if the quorum was missed only because masters answered too late (refusals and
-     * unreachable masters alone do not make up the shortfall), and the masters have not been silent
-     * for the operation timeout yet: some round of any operation had a quorum of answers in time
-     * less than that ago.
-     */
-    private boolean lateAnswersStillExcused(List<? extends Reply<?>> replies) {
-        long refused = replies.stream().filter(r -> r.failure() != null && !r.late()).count();
-        if (refused > nodes.size() - quorum) {
-            return false;
-        }
-        return nanoTime.getAsLong() - lastAnswered.get() < operationTimeout.toNanos();
-    }
-
     /** Removes, on every master, only the copies that {@code attempt} made and nothing touched since. */
     @Override
     public Undo undoAcquire(String key, String owner, String attempt) {
@@ -271,7 +251,7 @@ final class RedlockLockStore implements LockStore {
             return Undo.RELEASED;
         }
         if (replies.stream().anyMatch(r -> r.failure() != null)) {
-            throw noQuorum(replies); // a master that did not answer may still have the attempt's copy
+            throw quorumCall.noQuorum(replies); // a master that did not answer may still have the attempt's copy
         }
         return Undo.NOTHING_TO_UNDO;
     }
@@ -279,7 +259,7 @@ final class RedlockLockStore implements LockStore {
     private List<Reply<Boolean>> undoEverywhere(String key, String owner, String attempt) {
         String[] lock = keys.of(key);
         String channel = keys.channel(key);
-        return ask(nodes, node -> node.undo(lock, owner, attempt, channel), nodeTimeout(operationTimeout));
+        return quorumCall.ask(node -> node.undo(lock, owner, attempt, channel), nodeTimeout(operationTimeout));
     }
 
     /** A batch of one: the decision (extended, lost or undecided) lives once, in {@link #refreshEach}. */
@@ -313,8 +293,8 @@ final class RedlockLockStore implements LockStore {
         RefreshBatch batch = RefreshBatch.of(holds, keys);
         Duration shortestTtl = holds.stream().map(HoldToRefresh::ttl).min(Comparator.naturalOrder()).orElseThrow();
         long start = nanoTime.getAsLong();
-        List<Reply<List<Long>>> replies = ask(nodes,
-                node -> node.refreshAll(batch.locks(), batch.ownersAndTtls()), nodeTimeout(shortestTtl));
+        List<Reply<List<Long>>> replies = quorumCall.ask(node -> node.refreshAll(batch.locks(), batch.ownersAndTtls()),
+                nodeTimeout(shortestTtl));
         List<Reply<List<Long>>> answered = replies.stream().map(r -> checkedSize(r, holds.size())).toList();
         List<RefreshResult> results = new ArrayList<>(holds.size());
         for (int i = 0; i < holds.size(); i++) {
@@ -344,8 +324,8 @@ final class RedlockLockStore implements LockStore {
     }
 
     private IllegalStateException undecided(List<Reply<List<Long>>> replies, long extended, long refused) {
-        if (replies.stream().filter(r -> r.failure() == null).count() < quorum) {
-            return noQuorum(replies);
+        if (!quorumCall.aQuorumAnswered(replies)) {
+            return quorumCall.noQuorum(replies);
         }
         return new IllegalStateException(extended + " of " + nodes.size() + " Redis masters extended the hold and "
                 + refused + " refused it" + (extended >= quorum ? ", too late to be valid" : "")
@@ -361,10 +341,10 @@ final class RedlockLockStore implements LockStore {
     public boolean release(String key, String owner) {
         String[] lock = keys.of(key);
         String channel = keys.channel(key);
-        List<Reply<Boolean>> replies = ask(nodes, node -> node.release(lock, owner, channel),
+        List<Reply<Boolean>> replies = quorumCall.ask(node -> node.release(lock, owner, channel),
                 nodeTimeout(operationTimeout));
-        if (replies.stream().filter(r -> r.failure() == null).count() < quorum) {
-            throw noQuorum(replies);
+        if (!quorumCall.aQuorumAnswered(replies)) {
+            throw quorumCall.noQuorum(replies);
         }
         return replies.stream().filter(r -> Boolean.TRUE.equals(r.value())).count() >= quorum;
     }
@@ -373,9 +353,10 @@ final class RedlockLockStore implements LockStore {
     @Override
     public Optional<StoredHold> read(String key) {
         String[] lock = keys.of(key);
-        List<Reply<Optional<NodeReply>>> replies = ask(nodes, node -> node.read(lock), nodeTimeout(operationTimeout));
-        if (replies.stream().filter(r -> r.failure() == null).count() < quorum) {
-            throw noQuorum(replies);
+        List<Reply<Optional<NodeReply>>> replies = quorumCall.ask(node -> node.read(lock),
+                nodeTimeout(operationTimeout));
+        if (!quorumCall.aQuorumAnswered(replies)) {
+            throw quorumCall.noQuorum(replies);
         }
         Map<String, List<NodeReply>> byOwner = replies.stream().map(Reply::value)
                 .filter(r -> r != null && r.isPresent()).map(Optional::get)
@@ -423,12 +404,12 @@ final class RedlockLockStore implements LockStore {
     @Override
     public Duration ping() {
         long start = System.nanoTime();
-        List<Reply<String>> replies = ask(nodes, node -> CompletableFuture.supplyAsync(() -> {
+        List<Reply<String>> replies = quorumCall.ask(node -> CompletableFuture.supplyAsync(() -> {
             node.ping();
             return "PONG";
         }, blockingCalls), operationTimeout);
-        if (replies.stream().filter(r -> r.failure() == null).count() < quorum) {
-            throw noQuorum(replies);
+        if (!quorumCall.aQuorumAnswered(replies)) {
+            throw quorumCall.noQuorum(replies);
         }
         return Duration.ofNanos(System.nanoTime() - start);
     }
@@ -441,9 +422,7 @@ final class RedlockLockStore implements LockStore {
 
     @Override
     public void close() {
-        while (connected.getCount() > 0) {
-            connected.countDown(); // a first operation still waiting for connections goes on, and fails
-        }
+        quorumCall.stopWaitingForConnections();
         RuntimeException failure = null;
         for (RedlockMaster node : nodes) {
             try {
@@ -476,70 +455,5 @@ final class RedlockLockStore implements LockStore {
     private Duration validity(Duration lasts, long startNanos) {
         Duration drift = Duration.ofMillis(lasts.toMillis() / 100 + 2);
         return lasts.minusNanos(nanoTime.getAsLong() - startNanos).minus(drift);
-    }
-
-    /** Sends {@code operation} to every node at once and collects what arrived within {@code limit}. */
-    private <T> List<Reply<T>> ask(List<RedlockMaster> targets, Function<RedlockMaster, CompletableFuture<T>> operation,
-                                   Duration limit) {
-        awaitFirstConnections();
-        long deadline = System.nanoTime() + limit.toNanos();
-        List<CompletableFuture<T>> pending = new ArrayList<>();
-        for (RedlockMaster node : targets) {
-            try {
-                pending.add(operation.apply(node));
-            } catch (RuntimeException e) {
-                pending.add(CompletableFuture.failedFuture(e));
-            }
-        }
-        List<Reply<T>> replies = new ArrayList<>();
-        for (int i = 0; i < targets.size(); i++) {
-            Duration left = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
-            try {
-                replies.add(new Reply<>(targets.get(i), Replies.await(pending.get(i), left, "Redis"), null, false));
-            } catch (RuntimeException e) {
-                // the time left for this master says nothing to a reader; the limit all of them had does
-                boolean late = e.getCause() instanceof TimeoutException;
-                RuntimeException failure = late
-                        ? new IllegalStateException("no answer within " + limit.toMillis() + " ms", e.getCause())
-                        : e;
-                replies.add(new Reply<>(targets.get(i), null, failure, late));
-            }
-        }
-        if (replies.stream().filter(r -> r.failure() == null).count() >= quorum) {
-            lastAnswered.set(nanoTime.getAsLong()); // the masters are not silent
-        }
-        return replies;
-    }
-
-    /**
-     * The first operation waits, at most the operation timeout, until a quorum of masters is
-     * connected: connecting (and, in a new JVM, loading the client library) would otherwise eat the
-     * per-node timeouts of a healthy cluster. Later operations never wait for connections.
-     */
-    private void awaitFirstConnections() {
-        if (connected.getCount() == 0 || firstConnectionsAwaited) {
-            return;
-        }
-        try {
-            connected.await(operationTimeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } finally {
-            firstConnectionsAwaited = true;
-        }
-    }
-
-    private IllegalStateException noQuorum(List<? extends Reply<?>> replies) {
-        String failures = replies.stream().filter(r -> r.failure() != null)
-                .sorted(Comparator.comparing(r -> r.node().address()))
-                .map(r -> r.node().address() + ": " + r.failure().getMessage())
-                .collect(Collectors.joining("; "));
-        long answered = replies.stream().filter(r -> r.failure() == null).count();
-        return new IllegalStateException("only " + answered + " of " + nodes.size() + " Redis masters answered, "
-                + "a quorum is " + quorum + " (" + failures + ")");
-    }
-
-    /** @param late true if the master did not answer within the limit (rather than failing) */
-    private record Reply<T>(RedlockMaster node, T value, RuntimeException failure, boolean late) {
     }
 }

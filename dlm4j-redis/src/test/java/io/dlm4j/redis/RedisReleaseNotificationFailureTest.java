@@ -172,7 +172,7 @@ class RedisReleaseNotificationFailureTest {
     }
 
     private static List<String> ownLines(CapturedLog log, RedisServer server) {
-        return log.lines("WARN", ReleaseChannel.class).stream().filter(l -> l.contains(server.hostAndPort())).toList();
+        return log.lines("WARN", RedisReleaseNotices.class).stream().filter(l -> l.contains(server.hostAndPort())).toList();
     }
 
     /** A stopped server (SIGSTOP) whose pub/sub connection is already open never confirms a new channel. */

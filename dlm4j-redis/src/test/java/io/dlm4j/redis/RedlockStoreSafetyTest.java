@@ -146,7 +146,7 @@ class RedlockStoreSafetyTest {
 
     /** The token of a stored value, marked ({@code token~attempt:owner}) or not. */
     private static long tokenIn(String value) {
-        return Long.parseLong(value.split("[~:]", 2)[0]);
+        return HoldValue.parse(value).token();
     }
 
     /** Empty if not acquired, whether the store said so or failed. */

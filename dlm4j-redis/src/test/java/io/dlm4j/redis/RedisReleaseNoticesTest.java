@@ -21,7 +21,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * hold in that state on cue. The client is made with Lettuce's defaults (a 60 s command timeout,
  * which also bounds its connect handshake), so only the operation timeout can end the wait in time.
  */
-class ReleaseChannelTest {
+class RedisReleaseNoticesTest {
 
     private static final Duration OPERATION_TIMEOUT = Duration.ofMillis(500);
     /** The operation timeout plus slack for a loaded 2-core machine, and far below Lettuce's 60 s. */

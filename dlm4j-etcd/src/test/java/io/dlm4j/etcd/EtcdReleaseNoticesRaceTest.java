@@ -23,14 +23,14 @@ import static org.assertj.core.api.Assertions.assertThat;
  * by the next deletion. The watch is a stand-in that hands the test its listener, so that the test
  * delivers deletions itself, at once and on its own thread; the race is between two real threads.
  */
-class ReleaseWatchRaceTest {
+class EtcdReleaseNoticesRaceTest {
 
     private static final String PREFIX = "race/";
 
     @Test
     void aWaiterThatSubscribesWhileTheLastOneLeavesIsStillWoken() throws InterruptedException {
         AtomicReference<Watch.Listener> listener = new AtomicReference<>();
-        ReleaseWatch releases = new ReleaseWatch(watchHandingOut(listener), PREFIX, Duration.ofSeconds(5));
+        EtcdReleaseNotices releases = new EtcdReleaseNotices(watchHandingOut(listener), PREFIX, Duration.ofSeconds(5));
         AtomicBoolean stop = new AtomicBoolean();
         CountDownLatch churning = new CountDownLatch(1);
         Thread churn = new Thread(() -> {

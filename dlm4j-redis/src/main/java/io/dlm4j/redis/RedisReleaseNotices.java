@@ -24,7 +24,8 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 
 /**
- * The one pub/sub connection of a Dlm to one Redis server, shared by all its waiters: a channel is
+ * The release notices of one Redis server, which the engine's {@code ReleaseNotices} subscribes to:
+ * the one pub/sub connection of a Dlm to the server, shared by all its waiters. A channel is
  * subscribed while at least one waiter waits on its key, and unsubscribed when the last one leaves.
  * (A subscription per waiter is what exhausts Redisson's subscription pools.)
  *
@@ -34,9 +35,9 @@ import java.util.function.Supplier;
  * warning, and the waiter polls. A channel that failed stays wanted, and is subscribed once a later
  * connection succeeds.
  */
-final class ReleaseChannel implements AutoCloseable {
+final class RedisReleaseNotices implements AutoCloseable {
 
-    private static final Logger LOG = LoggerFactory.getLogger(ReleaseChannel.class);
+    private static final Logger LOG = LoggerFactory.getLogger(RedisReleaseNotices.class);
 
     /** Connecting blocks (the client library's connect and handshake); it never runs on a caller's thread. */
     private static final ExecutorService CONNECTOR = Executors.newCachedThreadPool(runnable -> {
@@ -63,7 +64,7 @@ final class ReleaseChannel implements AutoCloseable {
     /** Set by the warning that waiters poll, cleared by the next confirmed subscription: one warning per outage. */
     private final AtomicBoolean warned = new AtomicBoolean();
 
-    ReleaseChannel(RedisClient client, Duration timeout, Supplier<String> address) {
+    RedisReleaseNotices(RedisClient client, Duration timeout, Supplier<String> address) {
         this.client = client;
         this.timeout = timeout;
         this.address = address;
@@ -257,7 +258,7 @@ final class ReleaseChannel implements AutoCloseable {
     /** The waiters of one channel, and whether the server confirmed its subscription. */
     private static final class Listeners {
         final Set<Runnable> wakes = new CopyOnWriteArraySet<>();
-        /** Replaced (under {@link ReleaseChannel#lock}) when a failed subscription is tried again. */
+        /** Replaced (under {@link RedisReleaseNotices#lock}) when a failed subscription is tried again. */
         volatile CompletableFuture<Void> confirmed = new CompletableFuture<>();
     }
 }

@@ -17,16 +17,17 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * One watch per Dlm on the prefix of all its lock keys, for deletions only (a release, or the
- * expiry of a hold's lease), shared by every waiter: waiters register for their key, and the
- * watch wakes them. If the watch breaks, the next waiter starts a new one; until then waiters poll.
+ * The release notices of etcd, which the engine's {@code ReleaseNotices} subscribes to: one watch
+ * per Dlm on the prefix of all its lock keys, for deletions only (a release, or the expiry of a
+ * hold's lease), shared by every waiter: waiters register for their key, and the watch wakes them.
+ * If the watch breaks, the next waiter starts a new one; until then waiters poll.
  *
  * <p>The engine subscribes once per key per Dlm and passes a wake-up on to one of its waiters, so a
  * deletion wakes one waiter in each Dlm that waits for the key, not every waiter.
  */
-final class ReleaseWatch implements AutoCloseable {
+final class EtcdReleaseNotices implements AutoCloseable {
 
-    private static final Logger LOG = LoggerFactory.getLogger(ReleaseWatch.class);
+    private static final Logger LOG = LoggerFactory.getLogger(EtcdReleaseNotices.class);
 
     private final Watch watch;
     private final String prefix;
@@ -40,7 +41,7 @@ final class ReleaseWatch implements AutoCloseable {
     private final ReentrantLock lock = new ReentrantLock();
     private Watch.Watcher watcher;
 
-    ReleaseWatch(Watch watch, String prefix, Duration timeout) {
+    EtcdReleaseNotices(Watch watch, String prefix, Duration timeout) {
         this.watch = watch;
         this.prefix = prefix;
         this.timeout = timeout;
