@@ -6,6 +6,7 @@ import io.dlm4j.Dlms;
 import io.dlm4j.Lease;
 import io.dlm4j.LockBackendException;
 import io.dlm4j.Mutex;
+import io.dlm4j.testkit.WithEtcd;
 import io.dlm4j.testservers.EtcdCluster;
 import io.etcd.jetcd.Auth;
 import io.etcd.jetcd.ByteSequence;
@@ -31,6 +32,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
  * Credentials in an etcd uri, against a real etcd with authentication on: a user whose role may
  * read and write the lock prefix only. The password has characters a uri must percent-encode.
  */
+@WithEtcd(own = true)
 class EtcdAuthTest {
 
     private static final String USER = "locker";
@@ -42,8 +44,8 @@ class EtcdAuthTest {
     private final List<Dlm> dlms = new ArrayList<>();
 
     @BeforeAll
-    static void startServerWithAuth() throws Exception {
-        etcd = EtcdCluster.startSingle();
+    static void startServerWithAuth(EtcdCluster shared) throws Exception {
+        etcd = shared;
         try (Client admin = Client.builder().endpoints(etcd.endpoints().toArray(String[]::new)).build()) {
             Auth auth = admin.getAuthClient();
             await(auth.userAdd(bytes("root"), bytes(ROOT_PASSWORD)));
@@ -56,13 +58,6 @@ class EtcdAuthTest {
             await(auth.userAdd(bytes(USER), bytes(PASSWORD)));
             await(auth.userGrantRole(bytes(USER), bytes("locks")));
             await(auth.authEnable());
-        }
-    }
-
-    @AfterAll
-    static void stopServer() {
-        if (etcd != null) {
-            etcd.close();
         }
     }
 

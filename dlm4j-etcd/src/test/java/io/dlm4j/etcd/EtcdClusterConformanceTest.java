@@ -3,6 +3,7 @@ package io.dlm4j.etcd;
 import io.dlm4j.Dlm;
 import io.dlm4j.DlmOptions;
 import io.dlm4j.testkit.ConformanceSuite;
+import io.dlm4j.testkit.WithEtcd;
 import io.dlm4j.testservers.EtcdCluster;
 import io.etcd.jetcd.Client;
 import org.junit.jupiter.api.AfterAll;
@@ -11,21 +12,21 @@ import org.junit.jupiter.api.BeforeAll;
 import java.time.Duration;
 
 /** The whole contract on a real three-member etcd cluster. */
+@WithEtcd(members = 3, own = true)
 class EtcdClusterConformanceTest extends ConformanceSuite {
 
     private static EtcdCluster etcd;
     private static Client client;
 
     @BeforeAll
-    static void startServer() {
-        etcd = EtcdCluster.start(3);
+    static void startServer(EtcdCluster shared) {
+        etcd = shared;
         client = Client.builder().endpoints(etcd.endpoints().toArray(String[]::new)).build();
     }
 
     @AfterAll
     static void stopServer() {
         client.close();
-        etcd.close();
     }
 
 

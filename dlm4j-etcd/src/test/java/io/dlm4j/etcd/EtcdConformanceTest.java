@@ -3,6 +3,7 @@ package io.dlm4j.etcd;
 import io.dlm4j.Dlm;
 import io.dlm4j.DlmOptions;
 import io.dlm4j.testkit.ConformanceSuite;
+import io.dlm4j.testkit.WithEtcd;
 import io.dlm4j.testservers.EtcdCluster;
 import io.dlm4j.testservers.EtcdMember;
 import io.etcd.jetcd.Client;
@@ -12,21 +13,21 @@ import org.junit.jupiter.api.BeforeAll;
 import java.time.Duration;
 
 /** The whole contract on one real etcd member. */
+@WithEtcd(own = true)
 class EtcdConformanceTest extends ConformanceSuite {
 
     private static EtcdCluster etcd;
     private static Client client;
 
     @BeforeAll
-    static void startServer() {
-        etcd = EtcdCluster.startSingle();
+    static void startServer(EtcdCluster shared) {
+        etcd = shared;
         client = Client.builder().endpoints(etcd.endpoints().toArray(String[]::new)).build();
     }
 
     @AfterAll
     static void stopServer() {
         client.close();
-        etcd.close();
     }
 
     /** Every member SIGSTOPped: connections stay open, nothing answers (a paused quorum can't answer either). */

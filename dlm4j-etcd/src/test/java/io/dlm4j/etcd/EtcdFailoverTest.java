@@ -8,6 +8,7 @@ import io.dlm4j.LockInfo;
 import io.dlm4j.LockTimeoutException;
 import io.dlm4j.Mutex;
 import io.dlm4j.MutexOptions;
+import io.dlm4j.testkit.WithEtcd;
 import io.dlm4j.testservers.EtcdCluster;
 import io.dlm4j.testservers.EtcdMember;
 import io.etcd.jetcd.Client;
@@ -57,6 +58,7 @@ import static org.awaitility.Awaitility.await;
  *
  * <p>Each test leaves every member running ({@link #restoreMembers()}), whatever it did to them.
  */
+@WithEtcd(members = 3, own = true)
 class EtcdFailoverTest {
 
     private static final Duration TTL = Duration.ofSeconds(2);
@@ -67,8 +69,8 @@ class EtcdFailoverTest {
     private static ExecutorService threads;
 
     @BeforeAll
-    static void startCluster() {
-        etcd = EtcdCluster.start(3);
+    static void startCluster(EtcdCluster shared) {
+        etcd = shared;
         client = EtcdTestSupport.client(etcd.endpoints());
         threads = Executors.newCachedThreadPool();
     }
@@ -81,9 +83,6 @@ class EtcdFailoverTest {
         }
         if (client != null) {
             client.close();
-        }
-        if (etcd != null) {
-            etcd.close();
         }
     }
 

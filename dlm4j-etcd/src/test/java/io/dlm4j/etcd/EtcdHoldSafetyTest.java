@@ -7,6 +7,7 @@ import io.dlm4j.Mutex;
 import io.dlm4j.spi.Acquisition;
 import io.dlm4j.spi.HoldToRefresh;
 import io.dlm4j.spi.LockStore;
+import io.dlm4j.testkit.WithEtcd;
 import io.dlm4j.testservers.EtcdCluster;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KeyValue;
@@ -36,6 +37,7 @@ import static org.awaitility.Awaitility.await;
  * reply never came is undone through its own lease, also when its transaction reaches etcd after
  * the undo. The interleavings are forced through {@link ScriptedClient}, over a real etcd member.
  */
+@WithEtcd
 class EtcdHoldSafetyTest {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(5);
@@ -44,8 +46,8 @@ class EtcdHoldSafetyTest {
     private static Client client;
 
     @BeforeAll
-    static void startServer() {
-        etcd = EtcdCluster.startSingle();
+    static void startServer(EtcdCluster shared) {
+        etcd = shared;
         client = EtcdTestSupport.client(etcd.endpoints());
     }
 
@@ -53,9 +55,6 @@ class EtcdHoldSafetyTest {
     static void stopServer() {
         if (client != null) {
             client.close();
-        }
-        if (etcd != null) {
-            etcd.close();
         }
     }
 

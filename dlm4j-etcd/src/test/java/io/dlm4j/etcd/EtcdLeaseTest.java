@@ -5,6 +5,7 @@ import io.dlm4j.Lease;
 import io.dlm4j.LockInfo;
 import io.dlm4j.Mutex;
 import io.dlm4j.MutexOptions;
+import io.dlm4j.testkit.WithEtcd;
 import io.dlm4j.testservers.EtcdCluster;
 import io.dlm4j.testservers.EtcdClusterOptions;
 import io.dlm4j.testservers.EtcdMember;
@@ -40,14 +41,15 @@ import static org.awaitility.Awaitility.await;
  * 500 ms): its minimum lease ttl is 1 s, so a 1 s lease is granted as 1 s. One test starts a second
  * member with etcd's own timing, whose minimum is 2 s.
  */
+@WithEtcd(own = true)
 class EtcdLeaseTest {
 
     private static EtcdCluster etcd;
     private static Client client;
 
     @BeforeAll
-    static void startServer() {
-        etcd = EtcdCluster.startSingle();
+    static void startServer(EtcdCluster shared) {
+        etcd = shared;
         client = EtcdTestSupport.client(etcd.endpoints());
     }
 
@@ -55,9 +57,6 @@ class EtcdLeaseTest {
     static void stopServer() {
         if (client != null) {
             client.close();
-        }
-        if (etcd != null) {
-            etcd.close();
         }
     }
 

@@ -11,7 +11,6 @@ import io.etcd.jetcd.options.LeaseOption;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -152,15 +151,6 @@ final class EtcdTestSupport {
     /** Transactions the member has handled (each acquire try is one; a failed try is not retried). */
     static long txns(EtcdMember member) {
         return (long) metric(member, "grpc_server_handled_total", "grpc_method=\"Txn\"");
-    }
-
-    /** A loopback port nobody listens on (it was free a moment ago). */
-    static int closedPort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     /**

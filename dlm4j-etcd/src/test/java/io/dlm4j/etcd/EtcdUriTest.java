@@ -6,6 +6,8 @@ import io.dlm4j.Dlms;
 import io.dlm4j.Lease;
 import io.dlm4j.LockBackendException;
 import io.dlm4j.Mutex;
+import io.dlm4j.testservers.BadServer;
+import io.dlm4j.testkit.WithEtcd;
 import io.dlm4j.testservers.EtcdCluster;
 import io.dlm4j.testservers.EtcdMember;
 import io.etcd.jetcd.Client;
@@ -20,7 +22,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
-import static io.dlm4j.etcd.EtcdTestSupport.closedPort;
 import static io.dlm4j.etcd.EtcdTestSupport.connectionsTo;
 import static io.dlm4j.etcd.EtcdTestSupport.newKey;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -36,6 +37,7 @@ import static org.awaitility.Awaitility.await;
  * does not do. {@code etcds://} is only checked to be accepted and to fail cleanly (not hang)
  * against a member that speaks plain HTTP/2.
  */
+@WithEtcd(members = 3, own = true)
 class EtcdUriTest {
 
     private static final Duration OPERATION_TIMEOUT = Duration.ofSeconds(2);
@@ -46,8 +48,8 @@ class EtcdUriTest {
     private static ExecutorService threads;
 
     @BeforeAll
-    static void startServer() {
-        etcd = EtcdCluster.start(3);
+    static void startServer(EtcdCluster shared) {
+        etcd = shared;
         threads = Executors.newCachedThreadPool();
     }
 
@@ -56,9 +58,6 @@ class EtcdUriTest {
         if (threads != null) {
             threads.shutdownNow();
             threads.awaitTermination(10, TimeUnit.SECONDS);
-        }
-        if (etcd != null) {
-            etcd.close();
         }
     }
 
@@ -250,7 +249,7 @@ class EtcdUriTest {
      */
     @Test
     void anUnreachableEndpointFailsWithinTheOperationTimeoutNamingTheAddress() throws Exception {
-        String address = "127.0.0.1:" + closedPort();
+        String address = "127.0.0.1:" + BadServer.closedPort();
         try (Dlm dlm = Dlms.fromUri("etcd://" + address, options("a"))) {
             Duration[] took = new Duration[1];
             Throwable ping = failureOf(dlm::ping, took);
@@ -271,7 +270,7 @@ class EtcdUriTest {
      */
     @Test
     void anUnreachableUsersClientFailsNamingTheAddress() throws Exception {
-        String address = "127.0.0.1:" + closedPort();
+        String address = "127.0.0.1:" + BadServer.closedPort();
         try (Client userClient = EtcdTestSupport.client(java.util.List.of("http://" + address));
              Dlm dlm = EtcdDlm.create(userClient, options("a"))) {
             Duration[] took = new Duration[1];

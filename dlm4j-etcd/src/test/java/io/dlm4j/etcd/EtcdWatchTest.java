@@ -6,6 +6,7 @@ import io.dlm4j.Lease;
 import io.dlm4j.LockBackendException;
 import io.dlm4j.Mutex;
 import io.dlm4j.MutexOptions;
+import io.dlm4j.testkit.WithEtcd;
 import io.dlm4j.testservers.EtcdCluster;
 import io.dlm4j.testservers.EtcdMember;
 import io.etcd.jetcd.Client;
@@ -42,6 +43,7 @@ import static org.awaitility.Awaitility.await;
  * (gRPC watch streams open now) and {@code etcd_debugging_mvcc_watcher_total} (watchers now, over
  * all streams); both are gauges, and both exist in 3.4.
  */
+@WithEtcd(own = true)
 class EtcdWatchTest {
 
     /** The requirement: a waiter acquires within this long of the holder's unlock. */
@@ -54,8 +56,8 @@ class EtcdWatchTest {
     private static ExecutorService threads;
 
     @BeforeAll
-    static void startServer() {
-        etcd = EtcdCluster.startSingle();
+    static void startServer(EtcdCluster shared) {
+        etcd = shared;
         client = EtcdTestSupport.client(etcd.endpoints());
         threads = Executors.newCachedThreadPool();
     }
@@ -68,9 +70,6 @@ class EtcdWatchTest {
         }
         if (client != null) {
             client.close();
-        }
-        if (etcd != null) {
-            etcd.close();
         }
     }
 

@@ -12,14 +12,12 @@ import io.dlm4j.Lease;
 import io.dlm4j.LockBackendException;
 import io.dlm4j.Mutex;
 import io.dlm4j.MutexOptions;
+import io.dlm4j.testservers.BadServer;
 import io.dlm4j.testservers.EmbeddedMongoServer;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.bson.Document;
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.UUID;
@@ -42,12 +40,6 @@ class MongoBackendFailureTest {
     /** The deadline plus generous slack for a loaded 2-core machine. */
     private static final Duration BOUND = Duration.ofSeconds(8);
 
-    /** A loopback port that nothing listens on. */
-    private static int closedPort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-            return socket.getLocalPort();
-        }
-    }
 
     private static String newKey(String prefix) {
         return prefix + "-" + UUID.randomUUID();
@@ -66,7 +58,7 @@ class MongoBackendFailureTest {
 
     @Test
     void aServerThatIsDownFailsEveryOperationOfAUriDlm() throws Exception {
-        int port = closedPort();
+        int port = BadServer.closedPort();
         String address = "127.0.0.1:" + port;
         DlmOptions options = DlmOptions.builder().defaultOwner("a").operationTimeout(Duration.ofSeconds(2)).build();
 
@@ -90,7 +82,7 @@ class MongoBackendFailureTest {
 
     @Test
     void aServerThatIsDownFailsOperationsOfAUsersClient() throws Exception {
-        int port = closedPort();
+        int port = BadServer.closedPort();
         String address = "127.0.0.1:" + port;
         MongoClientSettings settings = MongoClientSettings.builder()
                 .applyConnectionString(new ConnectionString("mongodb://" + address))

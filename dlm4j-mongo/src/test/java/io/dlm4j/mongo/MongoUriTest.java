@@ -9,6 +9,7 @@ import io.dlm4j.Dlms;
 import io.dlm4j.LockBackendException;
 import io.dlm4j.Mutex;
 import io.dlm4j.testkit.WithEmbeddedMongo;
+import io.dlm4j.testservers.BadServer;
 import io.dlm4j.testservers.EmbeddedMongoServer;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.bson.Document;
@@ -16,9 +17,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
@@ -111,19 +109,13 @@ class MongoUriTest {
                 "appdb", "middle");
     }
 
-    /** A closed loopback port. */
-    private static int closedPort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-            return socket.getLocalPort();
-        }
-    }
 
     @Test
     void driverOptionsBesideTheCollectionTakeEffect() throws Exception {
         // With an operation timeout of 30 s, only the URI's serverSelectionTimeoutMS makes a down
         // server fail fast: proof that the option reached the driver, wherever it stands.
         DlmOptions patient = OPTIONS.toBuilder().operationTimeout(Duration.ofSeconds(30)).build();
-        String down = "mongodb://127.0.0.1:" + closedPort() + "/db";
+        String down = "mongodb://127.0.0.1:" + BadServer.closedPort() + "/db";
         for (String uri : List.of(down + "?collection=x&serverSelectionTimeoutMS=300",
                 down + "?serverSelectionTimeoutMS=300&collection=x")) {
             long start = System.nanoTime();

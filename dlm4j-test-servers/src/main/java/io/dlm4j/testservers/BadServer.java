@@ -56,11 +56,16 @@ public final class BadServer implements AutoCloseable {
 
     /** A loopback port that nothing listens on (free when this returns; nothing here takes it). */
     public static int closedPort() {
-        try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return free.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot find a free loopback port", e);
-        }
+        return closedPorts(1)[0];
+    }
+
+    /**
+     * {@code count} distinct loopback ports that nothing listens on. Distinct because all are
+     * probed at once: one probe after the other may be given the same port again (a Redlock URI
+     * then named one master twice).
+     */
+    public static int[] closedPorts(int count) {
+        return ChildProcesses.FreePorts.pick(count);
     }
 
     public String host() {

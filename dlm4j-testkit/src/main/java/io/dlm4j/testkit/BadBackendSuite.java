@@ -254,8 +254,8 @@ public abstract class BadBackendSuite {
     @DisplayName("down (a closed port): every operation fails in time, naming the backend and the address")
     void aClosedPortFailsEveryOperationInTime() {
         List<String> hostPorts = new ArrayList<>();
-        for (int i = 0; i < serversPerDlm(); i++) {
-            hostPorts.add("127.0.0.1:" + BadServer.closedPort());
+        for (int port : BadServer.closedPorts(serversPerDlm())) {
+            hostPorts.add("127.0.0.1:" + port);
         }
         dlmOn(hostPorts).ifPresent(dlm -> everyOperationFailsInTime(dlm, hostPorts));
     }
