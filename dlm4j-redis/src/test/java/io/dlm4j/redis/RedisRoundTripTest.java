@@ -6,6 +6,7 @@ import io.dlm4j.Lease;
 import io.dlm4j.Mutex;
 import io.dlm4j.MutexOptions;
 import io.dlm4j.redis.RedisTestSupport.CommandStat;
+import io.dlm4j.testkit.WithRedis;
 import io.dlm4j.testservers.RedisServer;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -39,6 +40,7 @@ import static org.awaitility.Awaitility.await;
  * {@code commandstats} as well as the top-level EVALSHA; so the round trips are the EVALSHA (and
  * EVAL) calls, and every other command counted must be one a script runs.
  */
+@WithRedis(own = true)
 class RedisRoundTripTest {
 
     private static final int N = 50;
@@ -64,8 +66,8 @@ class RedisRoundTripTest {
     }
 
     @BeforeAll
-    static void startServer() {
-        server = RedisServer.start();
+    static void startServer(RedisServer shared) {
+        server = shared;
         client = RedisClient.create(server.uri());
         inspectClient = RedisClient.create(server.uri());
         inspectConnection = inspectClient.connect();
@@ -82,9 +84,6 @@ class RedisRoundTripTest {
         }
         if (client != null) {
             client.shutdown();
-        }
-        if (server != null) {
-            server.close();
         }
         if (clusterNode != null) {
             clusterNode.close();

@@ -5,6 +5,7 @@ import io.dlm4j.DlmOptions;
 import io.dlm4j.Lease;
 import io.dlm4j.Mutex;
 import io.dlm4j.MutexOptions;
+import io.dlm4j.testkit.WithRedis;
 import io.dlm4j.testservers.RedisServer;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
@@ -40,6 +41,7 @@ import static org.awaitility.Awaitility.await;
  * <p>The tests in this class read {@code INFO commandstats} (reset per test) to know when a waiter
  * has made its tries and waits: JUnit runs them one at a time on this class's own server.
  */
+@WithRedis(own = true)
 class RedisWakeUpTest {
 
     /** The requirement: a waiter acquires within this long of the holder's unlock. */
@@ -55,8 +57,8 @@ class RedisWakeUpTest {
     private static ExecutorService threads;
 
     @BeforeAll
-    static void startServer() {
-        server = RedisServer.start();
+    static void startServer(RedisServer shared) {
+        server = shared;
         client = RedisClient.create(server.uri());
         inspectClient = RedisClient.create(server.uri());
         inspectConnection = inspectClient.connect();
@@ -78,9 +80,6 @@ class RedisWakeUpTest {
         }
         if (client != null) {
             client.shutdown();
-        }
-        if (server != null) {
-            server.close();
         }
     }
 

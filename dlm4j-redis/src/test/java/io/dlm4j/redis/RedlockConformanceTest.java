@@ -3,6 +3,7 @@ package io.dlm4j.redis;
 import io.dlm4j.Dlm;
 import io.dlm4j.DlmOptions;
 import io.dlm4j.testkit.ConformanceSuite;
+import io.dlm4j.testkit.WithRedis;
 import io.dlm4j.testservers.RedisServer;
 import io.lettuce.core.RedisClient;
 import org.junit.jupiter.api.AfterAll;
@@ -12,21 +13,21 @@ import java.time.Duration;
 import java.util.List;
 
 /** The whole contract on Redlock over three real Redis masters. */
+@WithRedis(count = 3, own = true)
 class RedlockConformanceTest extends ConformanceSuite {
 
     private static List<RedisServer> servers;
     private static List<RedisClient> clients;
 
     @BeforeAll
-    static void startServers() {
-        servers = List.of(RedisServer.start(), RedisServer.start(), RedisServer.start());
+    static void startServers(List<RedisServer> shared) {
+        servers = shared;
         clients = servers.stream().map(s -> RedisClient.create(s.uri())).toList();
     }
 
     @AfterAll
     static void stopServers() {
         clients.forEach(RedisClient::shutdown);
-        servers.forEach(RedisServer::close);
     }
 
     @Override

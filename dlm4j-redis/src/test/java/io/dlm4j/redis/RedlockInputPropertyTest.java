@@ -5,6 +5,7 @@ import io.dlm4j.DlmOptions;
 import io.dlm4j.LockTimeoutException;
 import io.dlm4j.Mutex;
 import io.dlm4j.testkit.InputPropertySuite;
+import io.dlm4j.testkit.WithRedis;
 import io.dlm4j.testservers.RedisServer;
 import io.lettuce.core.RedisClient;
 import org.junit.jupiter.api.AfterAll;
@@ -19,21 +20,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The input properties on Redlock over three real Redis masters. */
+@WithRedis(count = 3)
 class RedlockInputPropertyTest extends InputPropertySuite {
 
     private static List<RedisServer> servers;
     private static List<RedisClient> clients;
 
     @BeforeAll
-    static void startServers() {
-        servers = List.of(RedisServer.start(), RedisServer.start(), RedisServer.start());
+    static void startServers(List<RedisServer> shared) {
+        servers = shared;
         clients = servers.stream().map(s -> RedisClient.create(s.uri())).toList();
     }
 
     @AfterAll
     static void stopServers() {
         clients.forEach(RedisClient::shutdown);
-        servers.forEach(RedisServer::close);
     }
 
     @Override

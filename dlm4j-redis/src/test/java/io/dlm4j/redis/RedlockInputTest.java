@@ -6,6 +6,7 @@ import io.dlm4j.Dlms;
 import io.dlm4j.Lease;
 import io.dlm4j.LockBackendException;
 import io.dlm4j.Mutex;
+import io.dlm4j.testkit.WithRedis;
 import io.dlm4j.testservers.RedisServer;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -27,6 +28,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** How RedlockDlm and redlock:// URIs take their list of masters. */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
+@WithRedis(count = 4, own = true)
 class RedlockInputTest {
 
     private static final DlmOptions OPTIONS = DlmOptions.builder().defaultOwner("alice")
@@ -36,15 +38,14 @@ class RedlockInputTest {
     private static List<RedisClient> clients;
 
     @BeforeAll
-    static void startServers() {
-        servers = IntStream.range(0, 4).mapToObj(i -> RedisServer.start()).toList();
+    static void startServers(List<RedisServer> shared) {
+        servers = shared;
         clients = servers.stream().map(s -> RedisClient.create(s.uri())).toList();
     }
 
     @AfterAll
     static void stopServers() {
         clients.forEach(RedisClient::shutdown);
-        servers.forEach(RedisServer::close);
     }
 
     private static String key(String name) {

@@ -5,6 +5,7 @@ import io.dlm4j.DlmOptions;
 import io.dlm4j.Lease;
 import io.dlm4j.LockInfo;
 import io.dlm4j.Mutex;
+import io.dlm4j.testkit.WithRedis;
 import io.dlm4j.testservers.RedisServer;
 import io.lettuce.core.RedisClient;
 import org.junit.jupiter.api.AfterAll;
@@ -31,6 +32,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * not the raw ttl; and a holder is one that a majority of masters agree on.
  */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
+@WithRedis(count = 3, own = true)
 class RedlockValidityTest {
 
     private static List<RedisServer> servers;
@@ -39,15 +41,14 @@ class RedlockValidityTest {
     private final List<Dlm> dlms = new ArrayList<>();
 
     @BeforeAll
-    static void startServers() {
-        servers = List.of(RedisServer.start(), RedisServer.start(), RedisServer.start());
+    static void startServers(List<RedisServer> shared) {
+        servers = shared;
         clients = servers.stream().map(s -> RedisClient.create(s.uri())).toList();
     }
 
     @AfterAll
     static void stopServers() {
         clients.forEach(RedisClient::shutdown);
-        servers.forEach(RedisServer::close);
     }
 
     @AfterEach

@@ -66,9 +66,11 @@ public final class TestServersExtension implements ParameterResolver {
 
     private static Servers servers(ExtensionContext context, Annotated<?> annotated, boolean own, String key,
                                    Supplier<Servers> start) {
+        // a store also answers with what its parents hold: an own key equal to a shared key would
+        // hand a class the shared servers it asked not to share
         ExtensionContext.Store store = own ? classContext(context, annotated.type()).getStore(NAMESPACE)
                 : context.getRoot().getStore(NAMESPACE);
-        return store.getOrComputeIfAbsent(key, k -> start.get(), Servers.class);
+        return store.getOrComputeIfAbsent((own ? "own " : "shared ") + key, k -> start.get(), Servers.class);
     }
 
     /** The context of the annotated class, whose store lives as long as that class's tests. */

@@ -13,10 +13,28 @@ import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The fixture annotations: shared servers are one per JVM, own servers one per class and stopped after it. */
+@WithRedis
 class TestServersExtensionTest {
 
+    private static RedisServer shared;
     private static RedisServer sharedSeenByA;
     private static RedisServer ownOfB;
+
+    @BeforeAll
+    static void theSharedServerExistsBeforeTheNestedClassesRun(RedisServer server) {
+        shared = server;
+    }
+
+    @Nested
+    @WithRedis(own = true)
+    class OwnOfTheSameCount {
+        @Test
+        void isNotTheSharedServer(RedisServer server) {
+            // a store also answers with its parents' values: the keys of own and shared servers differ
+            assertThat(server).isNotSameAs(shared);
+            assertThat(server.isRunning()).isTrue();
+        }
+    }
 
     @Nested
     @WithRedis
@@ -32,7 +50,7 @@ class TestServersExtensionTest {
 
         @Test
         void theSameServerInEveryCallbackOfTheClass(RedisServer server, EmbeddedMongoServer mongo) {
-            assertThat(server).isSameAs(beforeAll);
+            assertThat(server).isSameAs(beforeAll).isSameAs(shared);
             assertThat(server.isRunning()).isTrue();
             assertThat(server.command("PING")).isEqualTo("+PONG");
             assertThat(mongo.hostAndPort()).startsWith("127.0.0.1:");
