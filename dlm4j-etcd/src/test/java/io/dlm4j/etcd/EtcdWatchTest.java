@@ -6,6 +6,7 @@ import io.dlm4j.Lease;
 import io.dlm4j.LockBackendException;
 import io.dlm4j.Mutex;
 import io.dlm4j.MutexOptions;
+import io.dlm4j.testkit.WakeUpTiming;
 import io.dlm4j.testkit.WithEtcd;
 import io.dlm4j.testservers.EtcdCluster;
 import io.dlm4j.testservers.EtcdMember;
@@ -97,14 +98,9 @@ class EtcdWatchTest {
         return (long) metric(member(), "etcd_debugging_mvcc_watch_stream_total");
     }
 
-    /** A lock() on another thread that returns when it acquired, in System.nanoTime(). */
+    /** A lock() on another thread; the future gives when it acquired. */
     private static Future<Long> lockInBackground(Mutex mutex) {
-        return threads.submit(() -> {
-            Lease lease = mutex.lock();
-            long acquiredAt = System.nanoTime();
-            lease.close();
-            return acquiredAt;
-        });
+        return WakeUpTiming.lockInBackground(threads, mutex);
     }
 
     @Test
@@ -121,10 +117,7 @@ class EtcdWatchTest {
                 awaitTxns(base, 2);
                 assertThat(waiter).as("the waiter waits while the lock is held").isNotDone();
 
-                long unlockAt = System.nanoTime();
-                held.close();
-                long acquiredAt = waiter.get(WAITING_INTERVAL.toSeconds() + 5, TimeUnit.SECONDS);
-                latencies.add(Duration.ofNanos(acquiredAt - unlockAt));
+                latencies.add(WakeUpTiming.latencyOfUnlock(held, waiter, WAITING_INTERVAL.plusSeconds(5)));
             }
             System.out.println("etcd push wake-up latencies (unlock to acquired): " + latencies);
             assertThat(latencies).as("from unlock to acquired, each round").allSatisfy(

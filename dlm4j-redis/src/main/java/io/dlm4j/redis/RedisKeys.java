@@ -12,6 +12,9 @@ final class RedisKeys {
 
     static final String DEFAULT_PREFIX = "dlm4j:";
 
+    /** The names under {@link #DEFAULT_PREFIX}. */
+    static final RedisKeys DEFAULT = new RedisKeys(DEFAULT_PREFIX);
+
     private final String prefix;
 
     RedisKeys(String prefix) {
@@ -25,8 +28,18 @@ final class RedisKeys {
 
     /** Lock key first, fence counter second: the order every script takes them in. */
     String[] of(String key) {
-        String lock = prefix + "{" + hashTagSafe(key) + "}";
+        String lock = lock(key);
         return new String[] {lock, lock + ":fence"};
+    }
+
+    /** The key that holds the lock's value. */
+    String lock(String key) {
+        return prefix + "{" + hashTagSafe(key) + "}";
+    }
+
+    /** The key's fencing counter. */
+    String fence(String key) {
+        return lock(key) + ":fence";
     }
 
     /**

@@ -39,7 +39,7 @@ class RedisConformanceTest extends ConformanceSuite {
 
     @Override
     protected void deleteStoredRecord(String key) {
-        server.command("DEL", RedisDlm.DEFAULT_KEY_PREFIX + "{" + key + "}");
+        server.command("DEL", RedisKeys.DEFAULT.lock(key));
     }
 
     @Override

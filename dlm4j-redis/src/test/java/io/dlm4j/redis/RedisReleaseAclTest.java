@@ -54,7 +54,7 @@ class RedisReleaseAclTest {
 
         assertThat(store.release(key, "O")).as("release by a user without channel rights").isTrue();
 
-        assertThat(server.command("EXISTS", RedisKeys.DEFAULT_PREFIX + "{" + key + "}")).isEqualTo(":0");
+        assertThat(server.command("EXISTS", RedisKeys.DEFAULT.lock(key))).isEqualTo(":0");
         assertThat(store.release(key, "O")).as("a second release: nothing held").isFalse();
     }
 }

@@ -5,6 +5,7 @@ import io.dlm4j.DlmOptions;
 import io.dlm4j.Lease;
 import io.dlm4j.Mutex;
 import io.dlm4j.MutexOptions;
+import io.dlm4j.testkit.WakeUpTiming;
 import io.dlm4j.testkit.WithRedis;
 import io.dlm4j.testservers.RedisServer;
 import io.lettuce.core.RedisClient;
@@ -102,14 +103,9 @@ class RedisWakeUpTest {
         await().atMost(Duration.ofSeconds(5)).until(() -> calls(server, "evalsha") >= tries);
     }
 
-    /** A lock() on another thread that returns when it acquired, in System.nanoTime(). */
+    /** A lock() on another thread; the future gives when it acquired. */
     private static Future<Long> lockInBackground(Mutex mutex) {
-        return threads.submit(() -> {
-            Lease lease = mutex.lock();
-            long acquiredAt = System.nanoTime();
-            lease.close();
-            return acquiredAt;
-        });
+        return WakeUpTiming.lockInBackground(threads, mutex);
     }
 
     /** Holder unlocks while a waiter of another Dlm waits; returns how long after the unlock call began it acquired. */
@@ -123,10 +119,7 @@ class RedisWakeUpTest {
         assertThat(numsub(prefix + "released:" + key)).as("subscriptions to the key's channel").isEqualTo(1);
         assertThat(waiter).as("the waiter waits while the lock is held").isNotDone();
 
-        long unlockAt = System.nanoTime();
-        held.close();
-        long acquiredAt = waiter.get(WAITING_INTERVAL.toSeconds() + 5, TimeUnit.SECONDS);
-        return Duration.ofNanos(acquiredAt - unlockAt);
+        return WakeUpTiming.latencyOfUnlock(held, waiter, WAITING_INTERVAL.plusSeconds(5));
     }
 
     @Test
@@ -153,9 +146,7 @@ class RedisWakeUpTest {
                 Future<Long> waiter = lockInBackground(dlm.newMutex(MutexOptions.builder(key).owner("waiter").build()));
                 awaitTries(2);
                 assertThat(waiter).isNotDone();
-                long unlockAt = System.nanoTime();
-                held.close();
-                latencies.add(Duration.ofNanos(waiter.get(15, TimeUnit.SECONDS) - unlockAt));
+                latencies.add(WakeUpTiming.latencyOfUnlock(held, waiter, Duration.ofSeconds(15)));
             }
             assertThat(latencies).as("from unlock to acquired, each round").allSatisfy(
                     latency -> assertThat(latency).isLessThan(PUSH_BOUND));
@@ -182,9 +173,7 @@ class RedisWakeUpTest {
                     .until(() -> calls(server, "evalsha") == 3); // app2's release only
             assertThat(waiter).isNotDone();
 
-            long unlockAt = System.nanoTime();
-            held.close();
-            Duration latency = Duration.ofNanos(waiter.get(15, TimeUnit.SECONDS) - unlockAt);
+            Duration latency = WakeUpTiming.latencyOfUnlock(held, waiter, Duration.ofSeconds(15));
             assertThat(latency).isLessThan(PUSH_BOUND);
         }
     }

@@ -47,7 +47,7 @@ class RedlockConformanceTest extends ConformanceSuite {
 
     @Override
     protected void deleteStoredRecord(String key) {
-        servers.forEach(s -> s.command("DEL", RedisDlm.DEFAULT_KEY_PREFIX + "{" + key + "}"));
+        servers.forEach(s -> s.command("DEL", RedisKeys.DEFAULT.lock(key)));
     }
 
     /** Freezes a majority (two of the three masters): no quorum answers, though one master does. */

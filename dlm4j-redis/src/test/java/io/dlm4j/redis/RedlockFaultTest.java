@@ -93,7 +93,7 @@ class RedlockFaultTest {
     }
 
     private static String stored(String key) {
-        return RedisDlm.DEFAULT_KEY_PREFIX + "{" + key + "}";
+        return RedisKeys.DEFAULT.lock(key);
     }
 
     private void kill(int... indexes) {

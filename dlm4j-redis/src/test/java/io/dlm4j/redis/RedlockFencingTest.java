@@ -86,7 +86,7 @@ class RedlockFencingTest {
     }
 
     private static String fence(String key) {
-        return RedisDlm.DEFAULT_KEY_PREFIX + "{" + key + "}:fence";
+        return RedisKeys.DEFAULT.fence(key);
     }
 
     /** A random minority of the masters: 1 or 2 of 5. */

@@ -53,7 +53,7 @@ class RedlockInputTest {
     }
 
     private static String stored(String key) {
-        return RedisDlm.DEFAULT_KEY_PREFIX + "{" + key + "}";
+        return RedisKeys.DEFAULT.lock(key);
     }
 
     @Test

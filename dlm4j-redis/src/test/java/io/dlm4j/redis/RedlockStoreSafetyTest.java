@@ -59,7 +59,7 @@ class RedlockStoreSafetyTest {
     }
 
     private String stored() {
-        return RedisKeys.DEFAULT_PREFIX + "{" + key + "}";
+        return RedisKeys.DEFAULT.lock(key);
     }
 
     @Test
@@ -122,7 +122,7 @@ class RedlockStoreSafetyTest {
         String other = key + "-b";
         assertThat(store.acquire(key, "O", TTL).isOurs()).isTrue();
         assertThat(store.acquire(other, "O", TTL).isOurs()).isTrue();
-        servers.get(0).command("DEL", RedisKeys.DEFAULT_PREFIX + "{" + other + "}"); // m1 lost its copy
+        servers.get(0).command("DEL", RedisKeys.DEFAULT.lock(other)); // m1 lost its copy
         servers.get(2).pause();
 
         List<RefreshResult> results = store.refreshEach(List.of(new HoldToRefresh(key, "O", TTL),

@@ -98,7 +98,7 @@ class RedlockValidityTest {
     }
 
     private static String stored(String key) {
-        return RedisDlm.DEFAULT_KEY_PREFIX + "{" + key + "}";
+        return RedisKeys.DEFAULT.lock(key);
     }
 
     private static Duration drift(Duration ttl) {
