@@ -39,6 +39,16 @@ public final class WakeUps {
         }
     }
 
+    /**
+     * Runs every registered waiter now, on the calling thread: for a store that may have missed
+     * releases (its notification channel was down) and cannot tell which.
+     */
+    public void wakeAll() {
+        for (Set<Runnable> set : List.copyOf(waiters.values())) {
+            List.copyOf(set).forEach(Runnable::run);
+        }
+    }
+
     /** Whether any waiter is registered for {@code key}. */
     public boolean isWaitedOn(String key) {
         return waiters.containsKey(key);

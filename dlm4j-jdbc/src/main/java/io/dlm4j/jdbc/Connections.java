@@ -1,0 +1,79 @@
+package io.dlm4j.jdbc;
+
+import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.SQLFeatureNotSupportedException;
+import java.time.Duration;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * Borrows connections from the DataSource with the settings every statement of the store counts
+ * on, whatever the pool's defaults: autocommit (each statement is its own transaction, never the
+ * caller's), READ COMMITTED (a SERIALIZABLE default makes PostgreSQL's ON CONFLICT fail with 40001
+ * under contention) and a network timeout of the operation's timeout (a frozen server must not
+ * hold a caller for ever). Pools restore what was changed when the connection comes back.
+ */
+final class Connections {
+
+    /** Work on a connection. */
+    @FunctionalInterface
+    interface Work<T> {
+        T run(Sql sql) throws SQLException;
+    }
+
+    /** Runs the drivers' aborts of timed-out connections. */
+    private static final ExecutorService TIMEOUTS = Executors.newCachedThreadPool(runnable -> {
+        Thread thread = new Thread(runnable, "dlm4j-jdbc-network-timeout");
+        thread.setDaemon(true);
+        return thread;
+    });
+
+    private final DataSource source;
+    private final int timeoutMillis;
+    private final int timeoutSeconds;
+    /** Whether the source already hands out READ COMMITTED connections; learnt from the first one. */
+    private volatile Boolean readCommittedByDefault;
+
+    Connections(DataSource source, Duration operationTimeout) {
+        this.source = source;
+        this.timeoutMillis = (int) Math.min(Integer.MAX_VALUE, Math.max(1, operationTimeout.toMillis()));
+        this.timeoutSeconds = (int) Math.min(Integer.MAX_VALUE, Math.max(1, (operationTimeout.toMillis() + 999) / 1000));
+    }
+
+    <T> T run(Work<T> work) throws SQLException {
+        try (Connection connection = source.getConnection()) {
+            prepare(connection);
+            return work.run(new Sql(connection, timeoutSeconds));
+        }
+    }
+
+    private void prepare(Connection connection) throws SQLException {
+        try {
+            connection.setNetworkTimeout(TIMEOUTS, timeoutMillis);
+        } catch (SQLFeatureNotSupportedException | AbstractMethodError e) {
+            // H2 in memory has no network to time out
+        }
+        if (!connection.getAutoCommit()) {
+            connection.setAutoCommit(true);
+        }
+        Boolean readCommitted = readCommittedByDefault;
+        if (readCommitted == null) {
+            readCommitted = connection.getTransactionIsolation() == Connection.TRANSACTION_READ_COMMITTED;
+            readCommittedByDefault = readCommitted;
+        }
+        if (!readCommitted) {
+            connection.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
+        }
+    }
+
+    Executor timeouts() {
+        return TIMEOUTS;
+    }
+
+    int timeoutMillis() {
+        return timeoutMillis;
+    }
+}

@@ -1,0 +1,168 @@
+package io.dlm4j.jdbc;
+
+import io.dlm4j.spi.Subscription;
+import io.dlm4j.spi.WakeUps;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * LISTENs on the table's channel on one connection of its own, started by the first waiter and
+ * kept until the Dlm closes, and wakes the waiters of each released key. When the connection is
+ * lost it connects again, waking every waiter on each try meanwhile (they poll), and once more
+ * when it listens again, because a release may have gone unheard in between; the first LISTEN is
+ * covered the same way, so a release between a waiter's subscription and the LISTEN is never lost.
+ */
+final class PostgresReleaseListener implements ReleaseListener {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PostgresReleaseListener.class);
+    /** How long one wait for notifications lasts: also how long close() may wait for the thread. */
+    private static final int POLL_MILLIS = 100;
+    private static final Duration FIRST_RETRY = Duration.ofMillis(100);
+    private static final Duration LAST_RETRY = Duration.ofSeconds(1);
+
+    private final DataSource source;
+    private final String channel;
+    private final Dialect dialect;
+    private final String description;
+    private final int networkTimeoutMillis;
+    private final WakeUps waiters = new WakeUps();
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition stopped = lock.newCondition();
+    private Thread thread;
+    private boolean closed;
+
+    PostgresReleaseListener(DataSource source, Dialect dialect, String description, Duration operationTimeout) {
+        this.source = source;
+        this.channel = dialect.table.channel();
+        this.dialect = dialect;
+        this.description = description;
+        this.networkTimeoutMillis = (int) Math.min(Integer.MAX_VALUE, Math.max(1, operationTimeout.toMillis()));
+    }
+
+    @Override
+    public Subscription subscribe(String key, Runnable wake) {
+        Subscription subscription = waiters.add(key, wake);
+        lock.lock();
+        try {
+            if (!closed && thread == null) {
+                thread = new Thread(this::listen, "dlm4j-postgres-listen");
+                thread.setDaemon(true);
+                thread.start();
+            }
+        } finally {
+            lock.unlock();
+        }
+        return subscription;
+    }
+
+    private boolean isClosed() {
+        lock.lock();
+        try {
+            return closed;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void listen() {
+        Duration retry = FIRST_RETRY;
+        boolean warned = false;
+        try {
+            while (!isClosed()) {
+                try (Connection connection = source.getConnection()) {
+                    connection.setAutoCommit(true);
+                    try (Statement statement = connection.createStatement()) {
+                        statement.setQueryTimeout(Math.max(1, networkTimeoutMillis / 1000));
+                        statement.execute("LISTEN \"" + channel + "\"");
+                    }
+                    if (warned) {
+                        LOG.info("{}: listening for releases again", description);
+                    }
+                    warned = false;
+                    retry = FIRST_RETRY;
+                    waiters.wakeAll();
+                    receive(connection.unwrap(PGConnection.class));
+                } catch (SQLException | RuntimeException e) {
+                    if (isClosed()) {
+                        return;
+                    }
+                    if (!warned) {
+                        LOG.warn("{}: the LISTEN connection failed ({}); waiters poll until it is back",
+                                description, SqlFailure.describe(e instanceof SQLException sql ? sql : new SQLException(e)));
+                        warned = true;
+                    }
+                }
+                waiters.wakeAll();
+                if (!pause(retry)) {
+                    return;
+                }
+                retry = retry.multipliedBy(2).compareTo(LAST_RETRY) > 0 ? LAST_RETRY : retry.multipliedBy(2);
+            }
+        } finally {
+            lock.lock();
+            try {
+                thread = null;
+                stopped.signalAll();
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    private void receive(PGConnection connection) throws SQLException {
+        while (!isClosed()) {
+            PGNotification[] notifications = connection.getNotifications(POLL_MILLIS);
+            if (notifications != null) {
+                for (PGNotification notification : notifications) {
+                    waiters.wake(dialect.decode(notification.getParameter()));
+                }
+            }
+        }
+    }
+
+    /** Waits before the next connection attempt; false once closed. */
+    private boolean pause(Duration pause) {
+        lock.lock();
+        try {
+            long nanos = pause.toNanos();
+            while (!closed && nanos > 0) {
+                nanos = stopped.awaitNanos(nanos);
+            }
+            return !closed;
+        } catch (InterruptedException e) {
+            return false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Stops listening and waits (one poll at most) until the connection is back with its pool. */
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            closed = true;
+            stopped.signalAll();
+            long nanos = TimeUnit.MILLISECONDS.toNanos(POLL_MILLIS * 20L);
+            while (thread != null && nanos > 0) {
+                nanos = stopped.awaitNanos(nanos);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            lock.unlock();
+        }
+        waiters.clear();
+    }
+}
