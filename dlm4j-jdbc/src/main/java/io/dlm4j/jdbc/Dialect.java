@@ -131,7 +131,20 @@ abstract class Dialect {
      */
     boolean isWorthRetrying(SQLException e) {
         String state = e.getSQLState();
-        return state != null && state.startsWith("40");
+        return state != null && state.startsWith("40") || isLostConnection(e);
+    }
+
+    /**
+     * A connection that was already gone when the statement was sent (SQLState class 08, or
+     * PostgreSQL's 57P01 "terminating connection due to administrator command"): a timeout is not
+     * one of them, since the time is spent.
+     */
+    static boolean isLostConnection(SQLException e) {
+        if (e instanceof java.sql.SQLTimeoutException) {
+            return false;
+        }
+        String state = e.getSQLState();
+        return state != null && (state.startsWith("08") || state.equals("57P01"));
     }
 
     /** Whether {@code e} says the lock table does not exist. */

@@ -200,14 +200,24 @@ final class JdbcLockStore implements LockStore {
         }
     }
 
-    /** Runs {@code work} on a connection; a statement that failed as a whole runs again. */
+    /**
+     * Runs {@code work} on a connection. Work that failed as a whole runs again on another
+     * connection, while half the operation timeout is left: a serialization failure or deadlock,
+     * or a connection the server had ended (a restart, {@code pg_terminate_backend}) before the
+     * pool noticed. Running again is safe for every operation: an acquire that did land is found
+     * as the owner's own hold (and the engine's undo covers what cannot be told), a refresh
+     * extends again, a release finds nothing more to release.
+     */
     private <T> T run(Connections.Work<T> work) {
+        long start = System.nanoTime();
         for (int i = 1; ; i++) {
             try {
                 return connections.run(work);
             } catch (SQLException e) {
                 Dialect current = dialect;
-                if (i >= STATEMENT_TRIES || current == null || !current.isWorthRetrying(e)) {
+                boolean timeLeft = System.nanoTime() - start < operationTimeout.toNanos() / 2;
+                boolean retry = current != null ? current.isWorthRetrying(e) : Dialect.isLostConnection(e);
+                if (i >= STATEMENT_TRIES || !timeLeft || !retry) {
                     if (current != null && current.isMissingTable(e) && prepared) {
                         throw new IllegalStateException("the lock table " + table + " is gone (dropped while the Dlm"
                                 + " ran?): " + SqlFailure.describe(e), e);
