@@ -23,10 +23,11 @@ import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 /**
- * What the test-server launchers ({@link RedisServer}, {@link EtcdCluster}) share about child
- * processes: finding a binary, free ports for it ({@link FreePorts}), sending signals and waiting
- * until they took effect, reading logs, cleaning up folders, and killing at JVM exit what was not
- * closed ({@link Reaper}).
+ * What the test-server launchers ({@link RedisServer}, {@link EtcdCluster}, {@link PostgresServer},
+ * {@link MariaDbServer}) share about child processes: finding a binary, free ports for it
+ * ({@link FreePorts}), sending signals and waiting until they took effect, also to a whole process
+ * tree (PostgreSQL forks a process per connection), running a short command, reading logs,
+ * cleaning up folders, and killing at JVM exit what was not closed ({@link Reaper}).
  */
 final class ChildProcesses {
 
@@ -103,6 +104,147 @@ final class ChildProcesses {
             if (waitFor(p, Duration.ofMillis(5), name)) {
                 return;
             }
+        }
+    }
+
+    /**
+     * The process and its descendants, parent first; a snapshot. PostgreSQL's postmaster forks its
+     * background workers and one backend per connection: freezing or killing only the postmaster
+     * would leave them answering, or holding the shared memory a restart needs.
+     */
+    static List<ProcessHandle> tree(Process p) {
+        List<ProcessHandle> all = new ArrayList<>();
+        all.add(p.toHandle());
+        p.descendants().forEach(all::add);
+        return all;
+    }
+
+    /**
+     * Sends {@code SIG<signal>} to the process and then to its descendants (listed after the
+     * parent got the signal, so a stopped parent forks no child that the list misses), and waits
+     * until each has {@linkplain #awaitState stopped or continued}. A descendant that ended
+     * meanwhile is skipped; the parent must be alive.
+     */
+    static void signalTree(Process p, String signal, boolean stopped, String name) {
+        signal(p, signal);
+        List<ProcessHandle> children = p.descendants().toList();
+        if (!children.isEmpty()) {
+            List<String> cmd = new ArrayList<>(List.of("kill", "-" + signal));
+            children.forEach(c -> cmd.add(Long.toString(c.pid())));
+            run(cmd, SIGNAL_TIMEOUT); // a child that just exited makes kill fail: not an error here
+        }
+        awaitState(p, stopped, name);
+        for (ProcessHandle child : children) {
+            awaitState(child.pid(), stopped, name);
+        }
+    }
+
+    /**
+     * SIGKILL to the process and all its descendants; waits until all are gone (or zombies, whose
+     * memory is freed). Returns false if some did not end within 10 s.
+     */
+    static boolean killTree(Process p, String name) {
+        List<ProcessHandle> all = tree(p);
+        all.forEach(ProcessHandle::destroyForcibly); // SIGKILL also ends a stopped process
+        boolean ended = waitFor(p, SIGNAL_TIMEOUT, name);
+        long deadline = System.nanoTime() + SIGNAL_TIMEOUT.toNanos();
+        for (ProcessHandle h : all.subList(1, all.size())) {
+            while (isLive(h.pid())) {
+                if (System.nanoTime() - deadline >= 0) {
+                    return false;
+                }
+                sleep(Duration.ofMillis(5), name);
+            }
+        }
+        return ended;
+    }
+
+    /** Whether /proc knows the pid as a process that is not a zombie. */
+    static boolean isLive(long pid) {
+        char state = state(pid);
+        return state != 0 && state != 'Z' && state != 'X';
+    }
+
+    /** The state letter of {@code /proc/<pid>/stat}, or 0 when there is no such process. */
+    private static char state(long pid) {
+        String text;
+        try {
+            text = Files.readString(Paths.get("/proc", Long.toString(pid), "stat"));
+        } catch (IOException | UncheckedIOException e) {
+            return 0;
+        }
+        int end = text.lastIndexOf(')'); // the state follows "pid (comm) "
+        return end >= 0 && end + 2 < text.length() ? text.charAt(end + 2) : '?';
+    }
+
+    /** {@link #awaitState(Process, boolean, String)} for a process that is not our child. */
+    static void awaitState(long pid, boolean stopped, String name) {
+        long deadline = System.nanoTime() + SIGNAL_TIMEOUT.toNanos();
+        while (true) {
+            char state = state(pid);
+            if (state == 0 || state == 'Z' || state == 'X' || (state == 'T' || state == 't') == stopped) {
+                return;
+            }
+            if (System.nanoTime() - deadline >= 0) {
+                throw new IllegalStateException(name + " (pid " + pid + ") did not "
+                        + (stopped ? "stop" : "continue") + "; state " + state);
+            }
+            sleep(Duration.ofMillis(5), name);
+        }
+    }
+
+    /** The outcome of {@link #run}: exit code, stdout, stderr. */
+    record Result(int exitCode, String out, String err) {
+        boolean ok() {
+            return exitCode == 0;
+        }
+    }
+
+    /**
+     * Runs a short command (a client such as psql, a chown, a copy) to its end and collects its
+     * output; stdin is /dev/null.
+     *
+     * @throws IllegalStateException if it does not end within {@code timeout}
+     */
+    static Result run(List<String> cmd, Duration timeout) {
+        Path out = null;
+        Path err = null;
+        try {
+            out = Files.createTempFile("dlm4j-cmd-", ".out");
+            err = Files.createTempFile("dlm4j-cmd-", ".err");
+            Process p = new ProcessBuilder(cmd)
+                    .redirectOutput(out.toFile())
+                    .redirectError(err.toFile())
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                    .start();
+            if (!waitFor(p, timeout, cmd.get(0))) {
+                p.destroyForcibly();
+                waitFor(p, SIGNAL_TIMEOUT, cmd.get(0));
+                throw new IllegalStateException(String.join(" ", cmd) + " did not end within "
+                        + timeout.toMillis() + " ms");
+            }
+            return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot run " + cmd.get(0), e);
+        } finally {
+            for (Path file : new Path[] {out, err}) {
+                if (file != null) {
+                    try {
+                        Files.deleteIfExists(file);
+                    } catch (IOException e) {
+                        // best effort
+                    }
+                }
+            }
+        }
+    }
+
+    static void sleep(Duration d, String name) {
+        try {
+            Thread.sleep(d.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for " + name, e);
         }
     }
 
@@ -250,7 +392,10 @@ final class ChildProcesses {
             for (Child child : left) {
                 Process p = child.process().get();
                 if (p != null) {
-                    p.destroyForcibly(); // SIGKILL also ends a stopped (paused) process
+                    // SIGKILL also ends a stopped (paused) process; descendants first: a
+                    // PostgreSQL backend frozen with its postmaster would outlive it
+                    p.descendants().forEach(ProcessHandle::destroyForcibly);
+                    p.destroyForcibly();
                 }
             }
             for (Child child : left) {

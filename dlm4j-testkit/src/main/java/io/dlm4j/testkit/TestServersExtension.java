@@ -2,6 +2,8 @@ package io.dlm4j.testkit;
 
 import io.dlm4j.testservers.EmbeddedMongoServer;
 import io.dlm4j.testservers.EtcdCluster;
+import io.dlm4j.testservers.MariaDbServer;
+import io.dlm4j.testservers.PostgresServer;
 import io.dlm4j.testservers.RedisServer;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
@@ -17,8 +19,8 @@ import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
- * Resolves the servers of {@link WithRedis}, {@link WithEtcd} and {@link WithEmbeddedMongo} as
- * parameters. Shared servers live in the root {@link ExtensionContext.Store}, so that one JVM
+ * Resolves the servers of {@link WithRedis}, {@link WithEtcd}, {@link WithEmbeddedMongo},
+ * {@link WithPostgres} and {@link WithMariaDb} as parameters. Shared servers live in the root {@link ExtensionContext.Store}, so that one JVM
  * starts each kind once and stops it when its tests end; a class's own servers live in the store
  * of that class, and stop after its last test. Either way JUnit closes them, also when a test fails.
  * Public only because JUnit instantiates it for the annotations.
@@ -27,7 +29,7 @@ public final class TestServersExtension implements ParameterResolver {
 
     private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(TestServersExtension.class);
 
-    private enum Kind { REDIS, REDIS_LIST, ETCD, MONGO }
+    private enum Kind { REDIS, REDIS_LIST, ETCD, MONGO, POSTGRES, MARIADB }
 
     @Override
     public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
@@ -60,6 +62,10 @@ public final class TestServersExtension implements ParameterResolver {
             }
             case MONGO -> servers(context, annotated, ((WithEmbeddedMongo) annotated.annotation()).own(), "mongo",
                     () -> Servers.start(1, EmbeddedMongoServer::start));
+            case POSTGRES -> servers(context, annotated, ((WithPostgres) annotated.annotation()).own(), "postgres",
+                    () -> Servers.start(1, PostgresServer::start));
+            case MARIADB -> servers(context, annotated, ((WithMariaDb) annotated.annotation()).own(), "mariadb",
+                    () -> Servers.start(1, MariaDbServer::start));
         };
         return kind == Kind.REDIS_LIST ? servers.all() : servers.all().get(0);
     }
@@ -102,6 +108,8 @@ public final class TestServersExtension implements ParameterResolver {
             case REDIS, REDIS_LIST -> WithRedis.class;
             case ETCD -> WithEtcd.class;
             case MONGO -> WithEmbeddedMongo.class;
+            case POSTGRES -> WithPostgres.class;
+            case MARIADB -> WithMariaDb.class;
         };
     }
 
@@ -114,6 +122,12 @@ public final class TestServersExtension implements ParameterResolver {
         }
         if (type == EmbeddedMongoServer.class) {
             return Kind.MONGO;
+        }
+        if (type == PostgresServer.class) {
+            return Kind.POSTGRES;
+        }
+        if (type == MariaDbServer.class) {
+            return Kind.MARIADB;
         }
         if (type instanceof ParameterizedType p && p.getRawType() == List.class
                 && p.getActualTypeArguments()[0] == RedisServer.class) {
