@@ -25,7 +25,7 @@ final class Connections {
     }
 
     /** Runs the drivers' aborts of timed-out connections. */
-    private static final ExecutorService TIMEOUTS = Executors.newCachedThreadPool(runnable -> {
+    static final ExecutorService TIMEOUTS = Executors.newCachedThreadPool(runnable -> {
         Thread thread = new Thread(runnable, "dlm4j-jdbc-network-timeout");
         thread.setDaemon(true);
         return thread;
@@ -43,10 +43,18 @@ final class Connections {
         this.timeoutSeconds = (int) Math.min(Integer.MAX_VALUE, Math.max(1, (operationTimeout.toMillis() + 999) / 1000));
     }
 
-    <T> T run(Work<T> work) throws SQLException {
+    /**
+     * Runs {@code work} on a borrowed connection.
+     *
+     * @param queryTimeout whether statements also carry a query timeout, for drivers that cancel in
+     *                     the server's own session; pgjdbc cancels over a new connection and waits
+     *                     for it (up to its cancelSignalTimeout, 10 s) after a read timed out, so on
+     *                     PostgreSQL the network timeout alone bounds a statement
+     */
+    <T> T run(Work<T> work, boolean queryTimeout) throws SQLException {
         try (Connection connection = source.getConnection()) {
             prepare(connection);
-            return work.run(new Sql(connection, timeoutSeconds));
+            return work.run(new Sql(connection, queryTimeout ? timeoutSeconds : 0));
         }
     }
 

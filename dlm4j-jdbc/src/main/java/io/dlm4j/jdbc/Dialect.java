@@ -147,6 +147,11 @@ abstract class Dialect {
         return state != null && (state.startsWith("08") || state.equals("57P01"));
     }
 
+    /** Whether statements carry a query timeout besides the connection's network timeout (see {@link Connections#run}). */
+    boolean cancelsByQueryTimeout() {
+        return true;
+    }
+
     /** Whether {@code e} says the lock table does not exist. */
     abstract boolean isMissingTable(SQLException e);
 

@@ -212,7 +212,8 @@ final class JdbcLockStore implements LockStore {
         long start = System.nanoTime();
         for (int i = 1; ; i++) {
             try {
-                return connections.run(work);
+                Dialect known = dialect;
+                return connections.run(work, known != null && known.cancelsByQueryTimeout());
             } catch (SQLException e) {
                 Dialect current = dialect;
                 boolean timeLeft = System.nanoTime() - start < operationTimeout.toNanos() / 2;

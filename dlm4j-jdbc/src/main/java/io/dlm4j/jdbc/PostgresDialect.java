@@ -143,6 +143,11 @@ final class PostgresDialect extends Dialect {
     }
 
     @Override
+    boolean cancelsByQueryTimeout() {
+        return false;
+    }
+
+    @Override
     boolean isMissingTable(SQLException e) {
         return "42P01".equals(e.getSQLState());
     }

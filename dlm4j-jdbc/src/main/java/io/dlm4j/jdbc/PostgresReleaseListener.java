@@ -82,8 +82,8 @@ final class PostgresReleaseListener implements ReleaseListener {
             while (!isClosed()) {
                 try (Connection connection = source.getConnection()) {
                     connection.setAutoCommit(true);
+                    connection.setNetworkTimeout(Connections.TIMEOUTS, networkTimeoutMillis);
                     try (Statement statement = connection.createStatement()) {
-                        statement.setQueryTimeout(Math.max(1, networkTimeoutMillis / 1000));
                         statement.execute("LISTEN \"" + channel + "\"");
                     }
                     if (warned) {
@@ -93,6 +93,7 @@ final class PostgresReleaseListener implements ReleaseListener {
                     retry = FIRST_RETRY;
                     waiters.wakeAll();
                     receive(connection.unwrap(PGConnection.class));
+                    unlisten(connection);
                 } catch (SQLException | RuntimeException e) {
                     if (isClosed()) {
                         return;
@@ -128,6 +129,18 @@ final class PostgresReleaseListener implements ReleaseListener {
                     waiters.wake(dialect.decode(notification.getParameter()));
                 }
             }
+        }
+    }
+
+    /**
+     * A pooled connection keeps listening after it is given back, and would collect every later
+     * notification of the channel for whoever borrows it next.
+     */
+    private void unlisten(Connection connection) {
+        try (Statement statement = connection.createStatement()) {
+            statement.execute("UNLISTEN *");
+        } catch (SQLException e) {
+            LOG.debug("{}: UNLISTEN before giving the connection back failed: {}", description, e.getMessage());
         }
     }
 

@@ -4,7 +4,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 
-/** A borrowed connection as the dialects use it: every statement carries the operation's timeout. */
+/** A borrowed connection as the dialects use it: statements carry the operation's timeout, where the driver cancels cheaply. */
 final class Sql {
 
     private final Connection connection;
@@ -18,7 +18,9 @@ final class Sql {
     /** {@code sql} prepared with the statement timeout; the caller closes it. */
     PreparedStatement prepare(String sql) throws SQLException {
         PreparedStatement statement = connection.prepareStatement(sql);
-        statement.setQueryTimeout(timeoutSeconds);
+        if (timeoutSeconds > 0) {
+            statement.setQueryTimeout(timeoutSeconds);
+        }
         return statement;
     }
 

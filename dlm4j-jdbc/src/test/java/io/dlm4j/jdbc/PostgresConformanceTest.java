@@ -24,12 +24,18 @@ class PostgresConformanceTest extends ConformanceSuite {
     }
 
     static HikariDataSource pool(PostgresServer server) {
+        return pool(server, config -> { });
+    }
+
+    /** A pool of the superuser's connections as an application makes it, adjusted by {@code settings}. */
+    static HikariDataSource pool(PostgresServer server, java.util.function.Consumer<HikariConfig> settings) {
         HikariConfig config = new HikariConfig();
         config.setJdbcUrl(server.jdbcUrl());
         config.setUsername(server.user());
         config.setPassword(server.password());
         config.setMaximumPoolSize(16);
         config.setConnectionTimeout(5_000);
+        settings.accept(config);
         return new HikariDataSource(config);
     }
 
