@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArraySet;
+import java.util.function.IntSupplier;
 import java.util.regex.Pattern;
 
 /**
@@ -155,12 +156,17 @@ public final class PostgresServer implements AutoCloseable {
      *                               message then holds the tail of its log
      */
     public static PostgresServer start(Options options) {
+        return start(options, () -> ChildProcesses.FreePorts.pick(1)[0]);
+    }
+
+    /** {@link #start(Options)} on the ports {@code ports} gives, one per attempt; for the tests of the retry. */
+    static PostgresServer start(Options options, IntSupplier ports) {
         Objects.requireNonNull(options, "options");
         Template template = Template.get();
         Path directory = template.newServerFolder();
         IllegalStateException last = null;
         for (int attempt = 0; attempt < ChildProcesses.FreePorts.ATTEMPTS; attempt++) {
-            PostgresServer pg = new PostgresServer(template, options, directory, ChildProcesses.FreePorts.pick(1)[0]);
+            PostgresServer pg = new PostgresServer(template, options, directory, ports.getAsInt());
             ChildProcesses.Reaper.watch(pg, pg.server::process, directory);
             try {
                 synchronized (pg) {

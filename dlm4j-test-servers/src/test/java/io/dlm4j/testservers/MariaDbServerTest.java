@@ -186,4 +186,28 @@ class MariaDbServerTest {
             assertThat(db.log()).contains("ready for connections").doesNotContain("Duplicate entry");
         }
     }
+
+    @Test
+    void aPortTakenBeforeTheServerBindsItIsRetriedOnAnother() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"))) {
+            int[] ports = {taken.getLocalPort(), ChildProcesses.FreePorts.pick(1)[0]};
+            java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+            try (MariaDbServer db = MariaDbServer.start(MariaDbServer.Options.defaults(), () -> ports[next.getAndIncrement()])) {
+                assertThat(db.port()).isEqualTo(ports[1]);
+                assertThat(db.log()).containsIgnoringCase("address already in use");
+                try (Connection c = connect(db)) {
+                    assertThat(selectOne(c)).isEqualTo(1);
+                }
+            }
+        }
+    }
+
+    @Test
+    void aServerThatCannotStartThrowsWithTheTailOfItsLog() {
+        assertThatThrownBy(() -> MariaDbServer.start(MariaDbServer.Options.builder()
+                .extraArgs("--no-such-option=1").build()))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("mariadbd exited")
+                .hasMessageContaining("no-such-option");
+    }
 }

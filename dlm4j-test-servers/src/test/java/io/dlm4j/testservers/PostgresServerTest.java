@@ -184,4 +184,28 @@ class PostgresServerTest {
             assertThat(pg.sql("SHOW synchronous_commit")).isEqualTo("on\n");
         }
     }
+
+    @Test
+    void aPortTakenBeforeTheServerBindsItIsRetriedOnAnother() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"))) {
+            int[] ports = {taken.getLocalPort(), ChildProcesses.FreePorts.pick(1)[0]};
+            java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+            try (PostgresServer pg = PostgresServer.start(PostgresServer.Options.defaults(), () -> ports[next.getAndIncrement()])) {
+                assertThat(pg.port()).isEqualTo(ports[1]);
+                assertThat(pg.log()).containsIgnoringCase("address already in use");
+                try (Connection c = connect(pg)) {
+                    assertThat(selectOne(c)).isEqualTo(1);
+                }
+            }
+        }
+    }
+
+    @Test
+    void aServerThatCannotStartThrowsWithTheTailOfItsLog() {
+        assertThatThrownBy(() -> PostgresServer.start(PostgresServer.Options.builder()
+                .setting("no_such_setting", "1").build()))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("postgres exited")
+                .hasMessageContaining("unrecognized configuration parameter \"no_such_setting\"");
+    }
 }
