@@ -177,6 +177,25 @@ class MariaDbServerTest {
     }
 
     @Test
+    void aStatementThatFailsOverJdbcShowsInTheLogToo() throws Exception {
+        try (MariaDbServer db = MariaDbServer.start()) {
+            db.sql("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1)");
+            try (Connection c = connect(db); Statement s = c.createStatement()) {
+                assertThatThrownBy(() -> s.executeUpdate("INSERT INTO t VALUES (1)")).isInstanceOf(SQLException.class);
+            }
+            // a server-side prepared statement (COM_STMT_EXECUTE) as well
+            try (Connection c = DriverManager.getConnection(db.jdbcUrl() + "?useServerPrepStmts=true",
+                    db.user(), db.password());
+                 java.sql.PreparedStatement ps = c.prepareStatement("INSERT INTO t VALUES (?) /* prepared */")) {
+                ps.setInt(1, 1);
+                assertThatThrownBy(ps::executeUpdate).isInstanceOf(SQLException.class);
+            }
+            assertThat(db.log()).contains("ERROR 1062: Duplicate entry '1' for key 'PRIMARY' : INSERT INTO t VALUES (1)")
+                    .contains("/* prepared */");
+        }
+    }
+
+    @Test
     void withoutThePluginTheErrorLogHasNoFailedStatementEvenAtLogWarnings4() {
         try (MariaDbServer db = MariaDbServer.start(MariaDbServer.Options.builder()
                 .logStatementErrors(false).extraArgs("--log-warnings=4").build())) {

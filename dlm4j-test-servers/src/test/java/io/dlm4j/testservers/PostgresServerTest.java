@@ -176,6 +176,22 @@ class PostgresServerTest {
     }
 
     @Test
+    void aStatementThatFailsOverJdbcShowsInTheLogToo() throws Exception {
+        try (PostgresServer pg = PostgresServer.start(); Connection c = connect(pg)) {
+            try (Statement s = c.createStatement()) {
+                s.executeUpdate("CREATE TABLE t (id int PRIMARY KEY)");
+                s.executeUpdate("INSERT INTO t VALUES (1)");
+            }
+            try (java.sql.PreparedStatement ps = c.prepareStatement("INSERT INTO t VALUES (?)")) {
+                ps.setInt(1, 1);
+                assertThatThrownBy(ps::executeUpdate).isInstanceOf(SQLException.class);
+            }
+            assertThat(pg.log()).contains("ERROR:  duplicate key value violates unique constraint \"t_pkey\"")
+                    .contains("STATEMENT:  INSERT INTO t VALUES ($1)");
+        }
+    }
+
+    @Test
     void optionsAddSettings() {
         try (PostgresServer pg = PostgresServer.start(PostgresServer.Options.builder()
                 .setting("max_connections", "17").build())) {
