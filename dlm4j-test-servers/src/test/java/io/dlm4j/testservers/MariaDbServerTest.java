@@ -129,6 +129,9 @@ class MariaDbServerTest {
                 long t0 = System.nanoTime();
                 assertThatThrownBy(() -> selectOne(c)).isInstanceOf(SQLException.class);
                 assertThat((System.nanoTime() - t0) / 1_000_000).isGreaterThanOrEqualTo(900);
+                // nor is a new connection served
+                assertThatThrownBy(() -> DriverManager.getConnection(db.jdbcUrl() + "?connectTimeout=1000&socketTimeout=1000",
+                        db.user(), db.password()).close()).isInstanceOf(SQLException.class);
                 db.resume();
             }
             try (Connection c = connect(db)) {

@@ -124,6 +124,12 @@ class PostgresServerTest {
                 long t0 = System.nanoTime();
                 assertThatThrownBy(() -> selectOne(c)).isInstanceOf(SQLException.class);
                 assertThat((System.nanoTime() - t0) / 1_000_000).isGreaterThanOrEqualTo(900);
+                // the postmaster is frozen too: no new connection is served
+                Properties login = new Properties();
+                login.putAll(props);
+                login.setProperty("loginTimeout", "1");
+                assertThatThrownBy(() -> DriverManager.getConnection(pg.jdbcUrl(), login).close())
+                        .isInstanceOf(SQLException.class);
                 pg.resume();
             }
             try (Connection c = connect(pg)) {
