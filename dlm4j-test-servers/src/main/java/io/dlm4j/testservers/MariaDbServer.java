@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.IntSupplier;
 import java.util.regex.Pattern;
 
 /**
@@ -159,13 +160,18 @@ public final class MariaDbServer implements AutoCloseable {
      *                               then holds the tail of its log
      */
     public static MariaDbServer start(Options options) {
+        return start(options, () -> ChildProcesses.FreePorts.pick(1)[0]);
+    }
+
+    /** {@link #start(Options)} on the ports {@code ports} gives, one per attempt; for the tests of the retry. */
+    static MariaDbServer start(Options options, IntSupplier ports) {
         Objects.requireNonNull(options, "options");
         Template template = Template.get();
         String password = Passwords.random();
         Path directory = template.newServerFolder(password);
         IllegalStateException last = null;
         for (int attempt = 0; attempt < ChildProcesses.FreePorts.ATTEMPTS; attempt++) {
-            MariaDbServer db = new MariaDbServer(template, options, directory, ChildProcesses.FreePorts.pick(1)[0], password);
+            MariaDbServer db = new MariaDbServer(template, options, directory, ports.getAsInt(), password);
             ChildProcesses.Reaper.watch(db, db.server::process, directory);
             try {
                 synchronized (db) {

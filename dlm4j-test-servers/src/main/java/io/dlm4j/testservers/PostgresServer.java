@@ -10,11 +10,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArraySet;
+import java.util.function.IntSupplier;
 import java.util.regex.Pattern;
 
 /**
@@ -126,8 +127,11 @@ public final class PostgresServer implements AutoCloseable {
     private final Path directory;
     private final int port;
     private final ServerProcess server;
-    /** Users that may write: each new database grants them CREATE on its schema public. */
-    private final Set<String> writers = new LinkedHashSet<>();
+    /**
+     * Users that may write: each new database grants them CREATE on its schema public. Concurrent,
+     * so that the methods that run psql need not hold the lock that {@link #resume()} needs.
+     */
+    private final Set<String> writers = new CopyOnWriteArraySet<>();
     private boolean closed;
 
     private PostgresServer(Template template, Options options, Path directory, int port) {
@@ -152,12 +156,17 @@ public final class PostgresServer implements AutoCloseable {
      *                               message then holds the tail of its log
      */
     public static PostgresServer start(Options options) {
+        return start(options, () -> ChildProcesses.FreePorts.pick(1)[0]);
+    }
+
+    /** {@link #start(Options)} on the ports {@code ports} gives, one per attempt; for the tests of the retry. */
+    static PostgresServer start(Options options, IntSupplier ports) {
         Objects.requireNonNull(options, "options");
         Template template = Template.get();
         Path directory = template.newServerFolder();
         IllegalStateException last = null;
         for (int attempt = 0; attempt < ChildProcesses.FreePorts.ATTEMPTS; attempt++) {
-            PostgresServer pg = new PostgresServer(template, options, directory, ChildProcesses.FreePorts.pick(1)[0]);
+            PostgresServer pg = new PostgresServer(template, options, directory, ports.getAsInt());
             ChildProcesses.Reaper.watch(pg, pg.server::process, directory);
             try {
                 synchronized (pg) {
@@ -222,7 +231,7 @@ public final class PostgresServer implements AutoCloseable {
     }
 
     /** Creates a database owned by the superuser; users made with {@code readOnly = false} may create tables in it. */
-    public synchronized void createDatabase(String name) {
+    public void createDatabase(String name) {
         checkIdentifier(name);
         sql("CREATE DATABASE " + name);
         for (String writer : writers) {
@@ -237,7 +246,7 @@ public final class PostgresServer implements AutoCloseable {
      * ({@code pg_write_all_data}) and create tables in schema {@code public} of every database,
      * also of those made later by {@link #createDatabase}.
      */
-    public synchronized void createUser(String name, String password, boolean readOnly) {
+    public void createUser(String name, String password, boolean readOnly) {
         checkIdentifier(name);
         sql("CREATE ROLE " + name + " LOGIN PASSWORD " + literal(password));
         sql("GRANT pg_read_all_data TO " + name);

@@ -129,6 +129,9 @@ class MariaDbServerTest {
                 long t0 = System.nanoTime();
                 assertThatThrownBy(() -> selectOne(c)).isInstanceOf(SQLException.class);
                 assertThat((System.nanoTime() - t0) / 1_000_000).isGreaterThanOrEqualTo(900);
+                // nor is a new connection served
+                assertThatThrownBy(() -> DriverManager.getConnection(db.jdbcUrl() + "?connectTimeout=1000&socketTimeout=1000",
+                        db.user(), db.password()).close()).isInstanceOf(SQLException.class);
                 db.resume();
             }
             try (Connection c = connect(db)) {
@@ -177,6 +180,25 @@ class MariaDbServerTest {
     }
 
     @Test
+    void aStatementThatFailsOverJdbcShowsInTheLogToo() throws Exception {
+        try (MariaDbServer db = MariaDbServer.start()) {
+            db.sql("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1)");
+            try (Connection c = connect(db); Statement s = c.createStatement()) {
+                assertThatThrownBy(() -> s.executeUpdate("INSERT INTO t VALUES (1)")).isInstanceOf(SQLException.class);
+            }
+            // a server-side prepared statement (COM_STMT_EXECUTE) as well
+            try (Connection c = DriverManager.getConnection(db.jdbcUrl() + "?useServerPrepStmts=true",
+                    db.user(), db.password());
+                 java.sql.PreparedStatement ps = c.prepareStatement("INSERT INTO t VALUES (?) /* prepared */")) {
+                ps.setInt(1, 1);
+                assertThatThrownBy(ps::executeUpdate).isInstanceOf(SQLException.class);
+            }
+            assertThat(db.log()).contains("ERROR 1062: Duplicate entry '1' for key 'PRIMARY' : INSERT INTO t VALUES (1)")
+                    .contains("/* prepared */");
+        }
+    }
+
+    @Test
     void withoutThePluginTheErrorLogHasNoFailedStatementEvenAtLogWarnings4() {
         try (MariaDbServer db = MariaDbServer.start(MariaDbServer.Options.builder()
                 .logStatementErrors(false).extraArgs("--log-warnings=4").build())) {
@@ -185,5 +207,29 @@ class MariaDbServerTest {
             assertThat(db.sql("SELECT @@log_warnings")).isEqualTo("4\n");
             assertThat(db.log()).contains("ready for connections").doesNotContain("Duplicate entry");
         }
+    }
+
+    @Test
+    void aPortTakenBeforeTheServerBindsItIsRetriedOnAnother() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"))) {
+            int[] ports = {taken.getLocalPort(), ChildProcesses.FreePorts.pick(1)[0]};
+            java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+            try (MariaDbServer db = MariaDbServer.start(MariaDbServer.Options.defaults(), () -> ports[next.getAndIncrement()])) {
+                assertThat(db.port()).isEqualTo(ports[1]);
+                assertThat(db.log()).containsIgnoringCase("address already in use");
+                try (Connection c = connect(db)) {
+                    assertThat(selectOne(c)).isEqualTo(1);
+                }
+            }
+        }
+    }
+
+    @Test
+    void aServerThatCannotStartThrowsWithTheTailOfItsLog() {
+        assertThatThrownBy(() -> MariaDbServer.start(MariaDbServer.Options.builder()
+                .extraArgs("--no-such-option=1").build()))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("mariadbd exited")
+                .hasMessageContaining("no-such-option");
     }
 }

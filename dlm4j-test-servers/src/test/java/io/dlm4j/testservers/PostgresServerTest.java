@@ -124,6 +124,12 @@ class PostgresServerTest {
                 long t0 = System.nanoTime();
                 assertThatThrownBy(() -> selectOne(c)).isInstanceOf(SQLException.class);
                 assertThat((System.nanoTime() - t0) / 1_000_000).isGreaterThanOrEqualTo(900);
+                // the postmaster is frozen too: no new connection is served
+                Properties login = new Properties();
+                login.putAll(props);
+                login.setProperty("loginTimeout", "1");
+                assertThatThrownBy(() -> DriverManager.getConnection(pg.jdbcUrl(), login).close())
+                        .isInstanceOf(SQLException.class);
                 pg.resume();
             }
             try (Connection c = connect(pg)) {
@@ -176,6 +182,22 @@ class PostgresServerTest {
     }
 
     @Test
+    void aStatementThatFailsOverJdbcShowsInTheLogToo() throws Exception {
+        try (PostgresServer pg = PostgresServer.start(); Connection c = connect(pg)) {
+            try (Statement s = c.createStatement()) {
+                s.executeUpdate("CREATE TABLE t (id int PRIMARY KEY)");
+                s.executeUpdate("INSERT INTO t VALUES (1)");
+            }
+            try (java.sql.PreparedStatement ps = c.prepareStatement("INSERT INTO t VALUES (?)")) {
+                ps.setInt(1, 1);
+                assertThatThrownBy(ps::executeUpdate).isInstanceOf(SQLException.class);
+            }
+            assertThat(pg.log()).contains("ERROR:  duplicate key value violates unique constraint \"t_pkey\"")
+                    .contains("STATEMENT:  INSERT INTO t VALUES ($1)");
+        }
+    }
+
+    @Test
     void optionsAddSettings() {
         try (PostgresServer pg = PostgresServer.start(PostgresServer.Options.builder()
                 .setting("max_connections", "17").build())) {
@@ -183,5 +205,29 @@ class PostgresServerTest {
             assertThat(pg.sql("SHOW fsync")).isEqualTo("off\n");
             assertThat(pg.sql("SHOW synchronous_commit")).isEqualTo("on\n");
         }
+    }
+
+    @Test
+    void aPortTakenBeforeTheServerBindsItIsRetriedOnAnother() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"))) {
+            int[] ports = {taken.getLocalPort(), ChildProcesses.FreePorts.pick(1)[0]};
+            java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+            try (PostgresServer pg = PostgresServer.start(PostgresServer.Options.defaults(), () -> ports[next.getAndIncrement()])) {
+                assertThat(pg.port()).isEqualTo(ports[1]);
+                assertThat(pg.log()).containsIgnoringCase("address already in use");
+                try (Connection c = connect(pg)) {
+                    assertThat(selectOne(c)).isEqualTo(1);
+                }
+            }
+        }
+    }
+
+    @Test
+    void aServerThatCannotStartThrowsWithTheTailOfItsLog() {
+        assertThatThrownBy(() -> PostgresServer.start(PostgresServer.Options.builder()
+                .setting("no_such_setting", "1").build()))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("postgres exited")
+                .hasMessageContaining("unrecognized configuration parameter \"no_such_setting\"");
     }
 }
