@@ -255,7 +255,7 @@ abstract class JdbcStoreContract {
         Dlm dlm = closed(Dlms.fromUri(database().urlAs(userWithPassword(), SECRET), quick));
 
         Throwable thrown = org.assertj.core.api.Assertions.catchThrowable(() -> dlm.newMutex("k").tryLock());
-        assertThat(thrown).isInstanceOf(LockBackendException.class).hasMessageContaining(database().name());
+        assertThat(thrown).isInstanceOf(LockBackendException.class).hasMessageContaining(database().nameInUrl());
         for (Throwable t = thrown; t != null; t = t.getCause()) {
             assertThat(String.valueOf(t.getMessage())).as("message of %s", t.getClass().getName()).doesNotContain(SECRET);
             assertThat(t.toString()).doesNotContain(SECRET);

@@ -30,6 +30,11 @@ final class MariaDbTestDatabase implements TestDatabase {
     }
 
     @Override
+    public String nameInUrl() {
+        return driver == Driver.MYSQL ? "MySQL" : name();
+    }
+
+    @Override
     public String url() {
         return url(server, driver, server.user(), server.password());
     }

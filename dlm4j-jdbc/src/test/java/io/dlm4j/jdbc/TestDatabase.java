@@ -19,6 +19,11 @@ interface TestDatabase {
     /** "PostgreSQL", "MariaDB", "H2": what the store's messages name. */
     String name();
 
+    /** What a Dlm's messages name before its first connection told it the database: the URL's. */
+    default String nameInUrl() {
+        return name();
+    }
+
     /** A JDBC URL with the administrator's credentials in it, as {@code Dlms.fromUri} takes it. */
     String url();
 
