@@ -121,6 +121,29 @@ class PostgresFailureTest {
     }
 
     @Test
+    void manyInstancesCreatingTheTableAtOnceLogNoError() throws Exception {
+        String table = "created_at_once_" + UUID.randomUUID().toString().replace("-", "").substring(0, 8);
+        int logBefore = server.log().length();
+        ExecutorService threads = Executors.newFixedThreadPool(6);
+        try {
+            List<Future<Dlm>> made = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                made.add(threads.submit(() -> JdbcDlm.builder(pool).table(table).options(DlmOptions.builder()
+                        .defaultOwner("starter").operationTimeout(OPERATION_TIMEOUT).build()).build()));
+            }
+            for (Future<Dlm> dlm : made) {
+                closeAfterTest.add(dlm.get(30, TimeUnit.SECONDS));
+            }
+        } finally {
+            threads.shutdownNow();
+        }
+        try (Lease lease = dlm("a").newMutex("k").tryLock().orElseThrow()) {
+            assertThat(lease.fencingToken()).isPositive();
+        }
+        assertThat(server.log().substring(logBefore)).as("what the server logged meanwhile").doesNotContain("ERROR:");
+    }
+
+    @Test
     void contendedLockingLeavesNoUniqueViolationInTheServerLog() throws Exception {
         String key = key();
         int logBefore = server.log().length();
