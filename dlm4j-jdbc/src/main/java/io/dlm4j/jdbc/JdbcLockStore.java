@@ -68,7 +68,11 @@ final class JdbcLockStore implements LockStore {
             Dialect found = dialect;
             if (found == null) {
                 found = detect(sql.connection().getMetaData());
-                description = describe(found.name(), address != null ? address
+                // the URL's name stays, so that messages name what the user wrote: "MySQL (MariaDB) at jdbc:mysql://…"
+                String named = nameFromUrl(address);
+                String name = address == null || named.equals(found.name()) ? found.name()
+                        : named + " (" + found.name() + ")";
+                description = describe(name, address != null ? address
                         : Redacted.uri(sql.connection().getMetaData().getURL()));
                 dialect = found;
             }
