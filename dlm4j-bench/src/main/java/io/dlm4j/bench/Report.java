@@ -27,6 +27,8 @@ final class Report {
             Map.entry("shedlock-jdbc", "ShedLock JdbcTemplateLockProvider, usingDbTime (try-lock only)"),
             Map.entry("si-jdbc", "Spring Integration JdbcLockRegistry, polls every 100 ms"));
 
+    private static final List<String> JDBC = List.of("postgres", "mariadb");
+
     private final Map<String, Object> results;
     private final String findings;
     private final List<Map<String, Object>> rows;
@@ -129,7 +131,9 @@ final class Report {
         if (rs.isEmpty()) {
             return;
         }
-        md.append("\n### round trips (server-side counts) and keys left behind\n\n");
+        md.append(JDBC.contains(backend)
+                ? "\n### round trips (statements and commits counted at the JDBC DataSource) and rows left behind\n\n"
+                : "\n### round trips (server-side counts) and keys left behind\n\n");
         List<List<String>> t = new ArrayList<>();
         for (Map<String, Object> r : rs) {
             t.add(List.of(label(r), stat(r, "commandsPerAcquire", 2), String.valueOf(r.get("acquireCommands")),
@@ -225,7 +229,8 @@ final class Report {
         Double pgPolling = ratio("postgres", "h4", "polling", "dlm4jOverThisHandoffP50");
         check(t, "PostgreSQL h4: handoff p50 ≥ 20× better than polling (polling/dlm4j; LISTEN/NOTIFY)",
                 pgPolling == null ? null : 1 / pgPolling, v -> v >= 20);
-        for (String b : BenchPlan.ALL_BACKENDS) {
+        // issue 7 set the refresh target for these; the JDBC backends' refresh costs are in their tables
+        for (String b : List.of("redis", "redlock", "etcd", "mongo")) {
             check(t, b + ": refresh ≤ 1 command per 100 leases per period",
                     metric(b, "refresh", "dlm4j", "commandsPer100LeasesPerPeriod"), v -> v <= 1.0);
         }
