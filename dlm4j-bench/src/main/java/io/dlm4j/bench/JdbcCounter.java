@@ -29,8 +29,10 @@ import java.util.logging.Logger;
  * {@link #POOL_SIZE} connections (dlm4j's own {@code Dlms.fromUri} pool size) that every library of
  * the fork uses through {@link #dataSource()}, which counts what reaches the driver: statements
  * executed, by their first word ({@code with insert} for a {@code WITH … AS (INSERT …)}), and the
- * connection calls that are (or may be) round trips: {@code commit}, {@code rollback}, a
- * {@code setAutoCommit} that changes the mode, {@code setTransactionIsolation}. Counted at the
+ * connection calls that are round trips: {@code commit}, {@code rollback},
+ * {@code setTransactionIsolation}, and on MariaDB a {@code setAutoCommit} that changes the mode
+ * (its driver sends {@code set autocommit}; pgjdbc sends nothing for it, its {@code BEGIN} goes with
+ * the next statement). Counted at the
  * DataSource, i.e. client side: what the pool does under it (HikariCP resetting a connection's
  * isolation or autocommit when it comes back) is not seen. Keys: the rows of the bench's tables.
  */
@@ -190,7 +192,7 @@ final class JdbcCounter implements ServerCounter, DataSource {
                 case "commit", "rollback" -> count(name);
                 case "setTransactionIsolation" -> count("set isolation");
                 case "setAutoCommit" -> {
-                    if ((Boolean) args[0] != connection.getAutoCommit()) {
+                    if (!backend.equals("postgres") && (Boolean) args[0] != connection.getAutoCommit()) {
                         count("set autocommit");
                     }
                 }
