@@ -4,6 +4,7 @@ import javax.sql.DataSource;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
+import java.sql.SQLTimeoutException;
 import java.time.Duration;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
@@ -52,15 +53,23 @@ final class Connections {
      *                     PostgreSQL the network timeout alone bounds a statement
      */
     <T> T run(Work<T> work, boolean queryTimeout) throws SQLException {
+        long start = System.nanoTime();
         try (Connection connection = source.getConnection()) {
-            prepare(connection);
-            return work.run(new Sql(connection, queryTimeout ? timeoutSeconds : 0));
+            // one deadline for the wait for the connection and the statements: what the wait took is gone
+            long leftMillis = timeoutMillis - (System.nanoTime() - start) / 1_000_000;
+            if (leftMillis <= 0) {
+                throw new SQLTimeoutException("the pool took the whole operation timeout of " + timeoutMillis
+                        + " ms to hand out a connection");
+            }
+            prepare(connection, (int) leftMillis);
+            int seconds = (int) Math.min(timeoutSeconds, (leftMillis + 999) / 1000);
+            return work.run(new Sql(connection, queryTimeout ? seconds : 0));
         }
     }
 
-    private void prepare(Connection connection) throws SQLException {
+    private void prepare(Connection connection, int networkTimeoutMillis) throws SQLException {
         try {
-            connection.setNetworkTimeout(TIMEOUTS, timeoutMillis);
+            connection.setNetworkTimeout(TIMEOUTS, networkTimeoutMillis);
         } catch (SQLFeatureNotSupportedException | AbstractMethodError e) {
             // H2 in memory has no network to time out
         }
