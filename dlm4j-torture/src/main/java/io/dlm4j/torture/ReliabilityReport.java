@@ -61,8 +61,8 @@ final class ReliabilityReport {
         if (anyRestart) {
             sb.append("Holds across server restarts (the live holds, each a lock with its token and owner, listed on the server\n")
                     .append("just before each kill -9 or clean restart, and how many of those it still had just after the restart;\n")
-                    .append("one Redis without persistence comes back empty, PostgreSQL and MariaDB keep their rows, counted\n")
-                    .append("here whether or not their 1 s ttl ran out while the server was down):\n\n");
+                    .append("one Redis without persistence comes back empty; for PostgreSQL and MariaDB a hold counts as kept while\n")
+                    .append("its key's row still has its token or a later one, expired or not, since a restart takes about a ttl):\n\n");
             for (ScenarioResult r : results) {
                 if (r.holdsBeforeRestart() >= 0) {
                     sb.append("- ").append(r.backend()).append(": ").append(r.faultsInjected())
