@@ -22,7 +22,8 @@ import java.util.concurrent.TimeUnit;
  * library and repetition (libraries interleaved, servers wiped between forks), then writes
  * {@code bench-results.json} and {@code BENCHMARKS.md}.
  *
- * <p>Arguments: {@code [--quick] [--only redis,etcd,...] [--out DIR]}.
+ * <p>Arguments: {@code [--quick] [--only redis,etcd,...] [--out DIR]}. Without {@code --only} a full run
+ * measures every backend, {@code --quick} all but the JDBC ones ({@link BenchPlan#QUICK_BACKENDS}).
  */
 public final class BenchMain {
 
@@ -34,7 +35,7 @@ public final class BenchMain {
     public static void main(String[] args) throws Exception {
         boolean quick = false;
         boolean reportOnly = false;
-        List<String> backends = BenchPlan.ALL_BACKENDS;
+        List<String> backends = null;
         Path out = Paths.get(".");
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -42,7 +43,7 @@ public final class BenchMain {
                 case "--report-only" -> reportOnly = true;
                 case "--only" -> backends = BenchPlan.parseBackends(args[++i]);
                 case "--out" -> out = Paths.get(args[++i]);
-                default -> throw new IllegalArgumentException("arguments are [--quick] [--only redis,redlock,etcd,mongo] "
+                default -> throw new IllegalArgumentException("arguments are [--quick] [--only redis,redlock,etcd,mongo,postgres,mariadb] "
                         + "[--out DIR] [--report-only], was '" + args[i] + "'");
             }
         }
@@ -53,6 +54,9 @@ public final class BenchMain {
             Map<String, Object> last = json.readValue(out.resolve("bench-results.json").toFile(), LinkedHashMap.class);
             results = last;
         } else {
+            if (backends == null) {
+                backends = quick ? BenchPlan.QUICK_BACKENDS : BenchPlan.ALL_BACKENDS;
+            }
             BenchPlan plan = quick ? BenchPlan.quick(backends) : BenchPlan.full(backends);
             results = run(plan, System.getProperty("bench.command", "scripts/bench"));
             Files.writeString(out.resolve("bench-results.json"), json.writeValueAsString(results) + "\n");

@@ -16,7 +16,8 @@ final class Environment {
 
     /** Artifacts whose version the report names, found by jar name on the class path. */
     private static final List<String> ARTIFACTS = List.of("lettuce-core", "redisson", "jetcd-core", "mongodb-driver-sync",
-            "mongo-java-server", "shedlock-core", "shedlock-provider-mongo", "netty-common", "grpc-core");
+            "mongo-java-server", "shedlock-core", "shedlock-provider-mongo", "netty-common", "grpc-core", "shedlock-provider-jdbc-template",
+            "spring-integration-jdbc", "spring-jdbc", "HikariCP", "postgresql", "mariadb-java-client");
 
     private Environment() {
     }
@@ -47,6 +48,9 @@ final class Environment {
         }
         v.put("redis-server", run("redis-server", "--version"));
         v.put("etcd", run("etcd", "--version").lines().findFirst().orElse("?"));
+        v.put("postgres-server", run("postgres", "--version"));
+        v.put("mariadb-server", run(Files.isExecutable(Path.of("/usr/sbin/mariadbd")) ? "/usr/sbin/mariadbd" : "mariadbd",
+                "--version"));
         return v;
     }
 

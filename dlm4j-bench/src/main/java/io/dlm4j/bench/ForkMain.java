@@ -133,12 +133,14 @@ public final class ForkMain {
             case "redis", "redlock" -> new ServerCounter.Redis(spec.servers());
             case "etcd" -> new ServerCounter.Etcd(spec.servers().get(0));
             case "mongo" -> new ServerCounter.Mongo();
-            default -> throw new IllegalArgumentException("backend must be one of redis, redlock, etcd, mongo, was '"
+            case "postgres", "mariadb" -> new JdbcCounter(spec.backend(), spec.servers(),
+                    JdbcLibraries.urlParameters(spec.backend(), spec.library()));
+            default -> throw new IllegalArgumentException("backend must be one of redis, redlock, etcd, mongo, postgres, mariadb, was '"
                     + spec.backend() + "'");
         };
     }
 
-    private static LockClient client(ForkSpec spec, ServerCounter counter) {
+    private static LockClient client(ForkSpec spec, ServerCounter counter) throws Exception {
         return switch (spec.backend()) {
             case "redis", "redlock" -> RedisLibraries.create(spec.library(), spec.servers(), LOCK_TTL);
             case "etcd" -> EtcdLibraries.create(spec.library(), spec.servers(), LOCK_TTL);
@@ -151,7 +153,8 @@ public final class ForkMain {
                 listener.attach(mongo);
                 yield MongoLibraries.create(spec.library(), mongo, LOCK_TTL);
             }
-            default -> throw new IllegalArgumentException("backend must be one of redis, redlock, etcd, mongo, was '"
+            case "postgres", "mariadb" -> JdbcLibraries.create(spec.library(), (JdbcCounter) counter, LOCK_TTL);
+            default -> throw new IllegalArgumentException("backend must be one of redis, redlock, etcd, mongo, postgres, mariadb, was '"
                     + spec.backend() + "'");
         };
     }

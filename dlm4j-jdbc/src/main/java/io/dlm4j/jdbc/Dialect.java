@@ -147,6 +147,31 @@ abstract class Dialect {
         return state != null && (state.startsWith("08") || state.equals("57P01"));
     }
 
+    /** Whether the lock table exists, asked of the catalog (no error in the server's log when it does not). */
+    abstract boolean tableExists(Sql sql) throws SQLException;
+
+    /** Runs a query whose first column of its one row is a count or boolean; true if it is positive. */
+    static boolean positive(Sql sql, String query, Object... values) throws SQLException {
+        try (PreparedStatement statement = sql.prepare(query, values); ResultSet rows = statement.executeQuery()) {
+            return rows.next() && rows.getLong(1) > 0;
+        }
+    }
+
+    /** The schema part of a qualified table name, or null. */
+    String schema() {
+        int dot = table.name().indexOf('.');
+        return dot < 0 ? null : table.name().substring(0, dot);
+    }
+
+    /** The table part of a qualified table name. */
+    String tableName() {
+        return table.name().substring(table.name().indexOf('.') + 1);
+    }
+
+    /** Serializes the creation of the table among instances, until the DDL's transaction ends; nothing by default. */
+    void lockForDdl(Sql sql) throws SQLException {
+    }
+
     /** Whether statements carry a query timeout besides the connection's network timeout (see {@link Connections#run}). */
     boolean cancelsByQueryTimeout() {
         return true;

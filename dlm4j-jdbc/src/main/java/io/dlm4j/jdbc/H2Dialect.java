@@ -71,6 +71,14 @@ final class H2Dialect extends Dialect {
     }
 
     @Override
+    boolean tableExists(Sql sql) throws SQLException {
+        // unquoted identifiers are upper case in H2's catalog
+        String query = "SELECT COUNT(*) FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = "
+                + (schema() == null ? "CURRENT_SCHEMA" : "UPPER(?)") + " AND TABLE_NAME = UPPER(?)";
+        return schema() == null ? positive(sql, query, tableName()) : positive(sql, query, schema(), tableName());
+    }
+
+    @Override
     boolean isWorthRetrying(SQLException e) {
         return super.isWorthRetrying(e) || "23505".equals(e.getSQLState());
     }

@@ -68,7 +68,11 @@ final class JdbcLockStore implements LockStore {
             Dialect found = dialect;
             if (found == null) {
                 found = detect(sql.connection().getMetaData());
-                description = describe(found.name(), address != null ? address
+                // the URL's name stays, so that messages name what the user wrote: "MySQL (MariaDB) at jdbc:mysql://…"
+                String named = nameFromUrl(address);
+                String name = address == null || named.equals(found.name()) ? found.name()
+                        : named + " (" + found.name() + ")";
+                description = describe(name, address != null ? address
                         : Redacted.uri(sql.connection().getMetaData().getURL()));
                 dialect = found;
             }
@@ -217,8 +221,10 @@ final class JdbcLockStore implements LockStore {
             } catch (SQLException e) {
                 Dialect current = dialect;
                 boolean timeLeft = System.nanoTime() - start < operationTimeout.toNanos() / 2;
-                boolean retry = current != null ? current.isWorthRetrying(e) : Dialect.isLostConnection(e);
-                if (i >= STATEMENT_TRIES || !timeLeft || !retry) {
+                // a pool may hand out every one of its connections that the server ended, one after the other
+                boolean lost = Dialect.isLostConnection(e);
+                boolean retry = lost || current != null && current.isWorthRetrying(e);
+                if (!lost && i >= STATEMENT_TRIES || !timeLeft || !retry) {
                     if (current != null && current.isMissingTable(e) && prepared) {
                         throw new IllegalStateException("the lock table " + table + " is gone (dropped while the Dlm"
                                 + " ran?): " + SqlFailure.describe(e), e);

@@ -87,12 +87,18 @@ final class MariaDbDialect extends Dialect {
         return e.getErrorCode() == 1146 || "42S02".equals(e.getSQLState());
     }
 
+    @Override
+    boolean tableExists(Sql sql) throws SQLException {
+        String query = "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = "
+                + (schema() == null ? "DATABASE()" : "?") + " AND TABLE_NAME = ?";
+        return schema() == null ? positive(sql, query, tableName()) : positive(sql, query, schema(), tableName());
+    }
+
     /** A key or owner column that merges different names: a collation other than an exact one. */
     @Override
     String columnProblem(Sql sql) throws SQLException {
-        int dot = table.name().indexOf('.');
-        String schema = dot < 0 ? null : table.name().substring(0, dot);
-        String name = table.name().substring(dot + 1);
+        String schema = schema();
+        String name = tableName();
         String query = "SELECT COLUMN_NAME, COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = "
                 + (schema == null ? "DATABASE()" : "?") + " AND TABLE_NAME = ? AND COLUMN_NAME IN ('lock_key', 'owner')";
         try (PreparedStatement statement = schema == null ? sql.prepare(query, name) : sql.prepare(query, schema, name);

@@ -143,6 +143,19 @@ final class PostgresDialect extends Dialect {
     }
 
     @Override
+    boolean tableExists(Sql sql) throws SQLException {
+        return positive(sql, "SELECT CASE WHEN to_regclass(?) IS NULL THEN 0 ELSE 1 END", table.name());
+    }
+
+    @Override
+    void lockForDdl(Sql sql) throws SQLException {
+        try (PreparedStatement statement = sql.prepare("SELECT pg_advisory_xact_lock(hashtext(?))", "dlm4j:" + table);
+             ResultSet ignored = statement.executeQuery()) {
+            // held until the DDL's transaction ends
+        }
+    }
+
+    @Override
     boolean cancelsByQueryTimeout() {
         return false;
     }

@@ -26,9 +26,16 @@ record Table(String name) {
         return name + "_token";
     }
 
-    /** PostgreSQL's NOTIFY channel of this table's releases. */
+    /**
+     * PostgreSQL's NOTIFY channel of this table's releases: {@code dlm4j:<table>}, shortened with a
+     * hash of the name where that would pass the 63 bytes of a PostgreSQL identifier.
+     */
     String channel() {
-        return "dlm4j:" + name.toLowerCase(Locale.ROOT);
+        String channel = "dlm4j:" + name.toLowerCase(Locale.ROOT);
+        if (channel.length() <= 63) {
+            return channel;
+        }
+        return "dlm4j:" + Integer.toHexString(name.hashCode()) + ":" + name.substring(name.length() - 40);
     }
 
     @Override

@@ -27,21 +27,40 @@ final class TableCheck {
     private TableCheck() {
     }
 
+    /**
+     * Asks the catalog whether the table exists rather than selecting from it: a select from a
+     * missing table is an error in the server's log, at every first start of every instance.
+     */
     static void ensure(Sql sql, Dialect dialect, boolean createTable) throws SQLException {
-        try {
-            checkColumns(sql, dialect);
-        } catch (SQLException e) {
-            if (!dialect.isMissingTable(e)) {
-                throw e;
-            }
+        if (!dialect.tableExists(sql)) {
             if (!createTable) {
                 throw new IllegalStateException("the lock table " + dialect.table + " does not exist, and createTable is"
                         + " false; create it with:\n" + String.join(";\n", dialect.ddl()) + ";");
             }
+            createTable(sql, dialect);
+        }
+        checkColumns(sql, dialect);
+    }
+
+    /**
+     * Runs the DDL in one transaction behind the dialect's lock for it: many instances start at
+     * once, and on PostgreSQL two concurrent {@code CREATE TABLE IF NOT EXISTS} can both miss the
+     * table and one then fails on the catalog's unique index (an error in the server's log).
+     */
+    private static void createTable(Sql sql, Dialect dialect) throws SQLException {
+        java.sql.Connection connection = sql.connection();
+        connection.setAutoCommit(false);
+        try {
+            dialect.lockForDdl(sql);
             for (String statement : dialect.ddl()) {
                 sql.update(statement);
             }
-            checkColumns(sql, dialect);
+            connection.commit();
+        } catch (SQLException | RuntimeException e) {
+            connection.rollback();
+            throw e;
+        } finally {
+            connection.setAutoCommit(true);
         }
     }
 

@@ -10,7 +10,10 @@ import io.dlm4j.testservers.MariaDbServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
-/** The whole contract on a real MariaDB server through MariaDB's driver (MariaDB Connector/J), on a HikariCP pool; waiters poll. */
+/**
+ * The whole contract on a real MariaDB server through MariaDB Connector/J, on a HikariCP pool;
+ * waiters poll. {@link MariaDbMysqlDriverConformanceTest} runs it through MySQL Connector/J.
+ */
 @WithMariaDb(own = true)
 class MariaDbConformanceTest extends ConformanceSuite {
 
@@ -20,11 +23,15 @@ class MariaDbConformanceTest extends ConformanceSuite {
     @BeforeAll
     static void startServer(MariaDbServer own) {
         server = own;
+        pool = pool(server, MariaDbTestDatabase.Driver.MARIADB);
+    }
+
+    static HikariDataSource pool(MariaDbServer server, MariaDbTestDatabase.Driver driver) {
         HikariConfig config = new HikariConfig();
-        config.setJdbcUrl(MariaDbTestDatabase.url(server, MariaDbTestDatabase.Driver.MARIADB, server.user(), server.password()));
+        config.setJdbcUrl(MariaDbTestDatabase.url(server, driver, server.user(), server.password()));
         config.setMaximumPoolSize(16);
         config.setConnectionTimeout(5_000);
-        pool = new HikariDataSource(config);
+        return new HikariDataSource(config);
     }
 
     @AfterAll

@@ -17,12 +17,7 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -112,30 +107,7 @@ class MariaDbFailureTest {
         for (int i = 0; i < 4; i++) {
             dlms.add(dlm("owner-" + i));
         }
-        ExecutorService threads = Executors.newFixedThreadPool(dlms.size());
-        try {
-            List<Future<Integer>> done = new ArrayList<>();
-            for (Dlm dlm : dlms) {
-                done.add(threads.submit(() -> {
-                    int acquired = 0;
-                    for (int i = 0; i < 50; i++) {
-                        Optional<Lease> lease = dlm.newMutex(i % 2 == 0 ? key : key + "-" + i).tryLock();
-                        if (lease.isPresent()) {
-                            acquired++;
-                            lease.get().close();
-                        }
-                    }
-                    return acquired;
-                }));
-            }
-            int total = 0;
-            for (Future<Integer> future : done) {
-                total += future.get(60, TimeUnit.SECONDS);
-            }
-            assertThat(total).isPositive();
-        } finally {
-            threads.shutdownNow();
-        }
+        assertThat(Contention.run(dlms, key, 50)).as("acquisitions").isPositive();
         String log = server.log().substring(logBefore);
         assertThat(log).as("what the server logged meanwhile").doesNotContain("ERROR 1062")
                 .doesNotContain("Duplicate entry").doesNotContain("ERROR 1213").doesNotContain("Deadlock");

@@ -1,6 +1,5 @@
 package io.dlm4j.jdbc;
 
-import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.dlm4j.Dlm;
 import io.dlm4j.DlmOptions;
@@ -10,21 +9,15 @@ import io.dlm4j.testservers.MariaDbServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
-/** The whole contract on a real MariaDB server through MySQL's driver (MySQL Connector/J), on a HikariCP pool; waiters poll. */
-@WithMariaDb(own = true)
+/** The whole contract on a real MariaDB server through MySQL Connector/J (not frozen: {@link MariaDbConformanceTest} freezes). */
+@WithMariaDb
 class MariaDbMysqlDriverConformanceTest extends ConformanceSuite {
 
-    private static MariaDbServer server;
     private static HikariDataSource pool;
 
     @BeforeAll
-    static void startServer(MariaDbServer own) {
-        server = own;
-        HikariConfig config = new HikariConfig();
-        config.setJdbcUrl(MariaDbTestDatabase.url(server, MariaDbTestDatabase.Driver.MYSQL, server.user(), server.password()));
-        config.setMaximumPoolSize(16);
-        config.setConnectionTimeout(5_000);
-        pool = new HikariDataSource(config);
+    static void startServer(MariaDbServer shared) {
+        pool = MariaDbConformanceTest.pool(shared, MariaDbTestDatabase.Driver.MYSQL);
     }
 
     @AfterAll
@@ -40,15 +33,5 @@ class MariaDbMysqlDriverConformanceTest extends ConformanceSuite {
     @Override
     protected void deleteStoredRecord(String key) {
         MariaDbStoreTest.delete(pool, key);
-    }
-
-    @Override
-    protected void freezeBackend() {
-        server.pause();
-    }
-
-    @Override
-    protected void thawBackend() {
-        server.resume();
     }
 }

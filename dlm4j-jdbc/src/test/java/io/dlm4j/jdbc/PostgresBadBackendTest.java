@@ -24,26 +24,6 @@ class PostgresBadBackendTest extends BadBackendSuite {
     protected FreezableServers startFreezableServers() {
         PostgresServer server = PostgresServer.start();
         password = server.password();
-        return new FreezableServers() {
-            @Override
-            public List<String> hostPorts() {
-                return List.of(server.host() + ":" + server.port());
-            }
-
-            @Override
-            public void freeze() {
-                server.pause();
-            }
-
-            @Override
-            public void thaw() {
-                server.resume();
-            }
-
-            @Override
-            public void close() {
-                server.close();
-            }
-        };
+        return new FrozenDatabase(server.host() + ":" + server.port(), server::pause, server::resume, server);
     }
 }

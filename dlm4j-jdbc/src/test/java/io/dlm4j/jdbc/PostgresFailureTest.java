@@ -16,7 +16,6 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -121,6 +120,29 @@ class PostgresFailureTest {
     }
 
     @Test
+    void manyInstancesCreatingTheTableAtOnceLogNoError() throws Exception {
+        String table = "created_at_once_" + UUID.randomUUID().toString().replace("-", "").substring(0, 8);
+        int logBefore = server.log().length();
+        ExecutorService threads = Executors.newFixedThreadPool(6);
+        try {
+            List<Future<Dlm>> made = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                made.add(threads.submit(() -> JdbcDlm.builder(pool).table(table).options(DlmOptions.builder()
+                        .defaultOwner("starter").operationTimeout(OPERATION_TIMEOUT).build()).build()));
+            }
+            for (Future<Dlm> dlm : made) {
+                closeAfterTest.add(dlm.get(30, TimeUnit.SECONDS));
+            }
+        } finally {
+            threads.shutdownNow();
+        }
+        try (Lease lease = dlm("a").newMutex("k").tryLock().orElseThrow()) {
+            assertThat(lease.fencingToken()).isPositive();
+        }
+        assertThat(server.log().substring(logBefore)).as("what the server logged meanwhile").doesNotContain("ERROR:");
+    }
+
+    @Test
     void contendedLockingLeavesNoUniqueViolationInTheServerLog() throws Exception {
         String key = key();
         int logBefore = server.log().length();
@@ -128,30 +150,7 @@ class PostgresFailureTest {
         for (int i = 0; i < 4; i++) {
             dlms.add(dlm("owner-" + i));
         }
-        ExecutorService threads = Executors.newFixedThreadPool(dlms.size());
-        try {
-            List<Future<Integer>> done = new ArrayList<>();
-            for (Dlm dlm : dlms) {
-                done.add(threads.submit(() -> {
-                    int acquired = 0;
-                    for (int i = 0; i < 50; i++) {
-                        Optional<Lease> lease = dlm.newMutex(i % 2 == 0 ? key : key + "-" + i).tryLock();
-                        if (lease.isPresent()) {
-                            acquired++;
-                            lease.get().close();
-                        }
-                    }
-                    return acquired;
-                }));
-            }
-            int total = 0;
-            for (Future<Integer> future : done) {
-                total += future.get(60, TimeUnit.SECONDS);
-            }
-            assertThat(total).isPositive();
-        } finally {
-            threads.shutdownNow();
-        }
+        assertThat(Contention.run(dlms, key, 50)).as("acquisitions").isPositive();
         String log = server.log().substring(logBefore);
         assertThat(log).as("what the server logged meanwhile").doesNotContain("duplicate key")
                 .doesNotContain("could not serialize").doesNotContain("ERROR:");
