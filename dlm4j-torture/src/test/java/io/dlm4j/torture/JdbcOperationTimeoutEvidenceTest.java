@@ -46,15 +46,17 @@ import static org.awaitility.Awaitility.await;
  *       when the pool is busy.</li>
  * </ol>
  *
- * <p>Here, without any network fault: another session holds the lock row ({@code SELECT … FOR
- * UPDATE} in an open transaction, as a long admin transaction would), and ten callers at once
- * {@code tryLock()} that key on one Dlm whose pool has eight connections. Each call should fail with
- * {@link LockBackendException} within the operation timeout plus a little. Measured on the two-core
- * machine, operation timeout 1 s: MariaDB 2015 to 3048 ms (the test fails), PostgreSQL 1023 to 1280
- * ms (it passes: its undo's WHERE does not match the locked row's stored version, so it does not
- * wait for the row lock, and the two callers without a connection gave up in the pool at 1 s).
- * Not part of {@code mvn verify} (it fails until the undo, or the call as a whole, keeps to the
- * deadline); run it with
+ * <p>docs/JDBC.md allows for the undo ("a {@code tryLock()} on a frozen database fails within about
+ * twice the operation timeout"); the pool's wait comes on top of that. Here, without any network
+ * fault: another session holds the lock row ({@code SELECT … FOR UPDATE} in an open transaction, as
+ * a long admin transaction would), and ten callers at once {@code tryLock()} that key on one Dlm
+ * whose pool has eight connections. Each call should fail with {@link LockBackendException} within
+ * twice the operation timeout plus a little, as docs/JDBC.md says. Measured on the two-core machine,
+ * operation timeout 1 s: MariaDB 2012 to 3066 ms, the callers that waited for a connection at about
+ * 3 s (the test fails; every call is above the single operation timeout of DlmOptions); PostgreSQL
+ * 1013 to 1280 ms (it passes: its undo's WHERE does not match the locked row's stored version, so
+ * it does not wait for the row lock, and the callers without a connection gave up in the pool at
+ * 1 s). Not part of {@code mvn verify} (it fails until a call keeps to the bound); run it with
  * {@code mvn -o -pl dlm4j-torture -am test -Ddlm4j.evidence=true -Dtest=JdbcOperationTimeoutEvidenceTest -Dsurefire.failIfNoSpecifiedTests=false}.
  */
 @EnabledIfSystemProperty(named = "dlm4j.evidence", matches = "true")
@@ -64,11 +66,13 @@ class JdbcOperationTimeoutEvidenceTest {
     private static final Duration OPERATION_TIMEOUT = Duration.ofSeconds(1);
     /** What a timeout that fires on time may add on a loaded machine. */
     private static final long SLACK_MILLIS = 400;
+    /** docs/JDBC.md: a tryLock() on a frozen database fails within about twice the operation timeout (the acquire, its undo). */
+    private static final long BOUND_MILLIS = 2 * OPERATION_TIMEOUT.toMillis() + SLACK_MILLIS;
     /** More callers than the pool of Dlms.fromUri has connections (8). */
     private static final int CALLERS = 10;
 
     @Test
-    void everyCallOnPostgresqlEndsWithinTheOperationTimeoutWhileAnotherSessionHoldsTheRow() throws Exception {
+    void everyCallOnPostgresqlEndsWithinTwiceTheOperationTimeoutWhileAnotherSessionHoldsTheRow() throws Exception {
         try (PostgresServer pg = PostgresServer.start()) {
             String uri = pg.jdbcUrl() + "?user=" + pg.user() + "&password=" + pg.password();
             assertEveryCallEndsInTime(uri, uri);
@@ -76,7 +80,7 @@ class JdbcOperationTimeoutEvidenceTest {
     }
 
     @Test
-    void everyCallOnMariaDbEndsWithinTheOperationTimeoutWhileAnotherSessionHoldsTheRow() throws Exception {
+    void everyCallOnMariaDbEndsWithinTwiceTheOperationTimeoutWhileAnotherSessionHoldsTheRow() throws Exception {
         try (MariaDbServer db = MariaDbServer.start()) {
             String uri = db.jdbcUrl() + "?user=" + db.user() + "&password=" + db.password();
             assertEveryCallEndsInTime(uri, uri);
@@ -105,7 +109,7 @@ class JdbcOperationTimeoutEvidenceTest {
                         try {
                             other.tryLock().ifPresent(io.dlm4j.Lease::close);
                         } catch (LockBackendException expected) {
-                            // the row is locked past the operation timeout: the call fails, in time
+                            // the row is locked past the operation timeout: the call fails (any other exception fails the test)
                         }
                         return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
                     }));
@@ -119,7 +123,7 @@ class JdbcOperationTimeoutEvidenceTest {
                         + ": tryLock() took " + millis + " ms");
                 assertThat(millis).as("milliseconds each of %d concurrent tryLock() calls took (operation timeout %d ms)",
                         CALLERS, OPERATION_TIMEOUT.toMillis())
-                        .allSatisfy(m -> assertThat(m).isLessThanOrEqualTo(OPERATION_TIMEOUT.toMillis() + SLACK_MILLIS));
+                        .allSatisfy(m -> assertThat(m).isLessThanOrEqualTo(BOUND_MILLIS));
             } catch (SQLException e) {
                 throw new IllegalStateException("the blocking session failed", e);
             } finally {
