@@ -3,7 +3,6 @@ package io.dlm4j.torture;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.Set;
 import java.util.List;
 import java.util.Random;
