@@ -12,6 +12,8 @@ enum Fault {
     CLOCK_JUMP("clock-jump"),
     /** kill -9 a server while a worker is inside its critical section, then restart it at once. */
     KILL_RESTART_SERVER("kill-restart-server"),
+    /** Stop a server cleanly (its shutdown disconnects the clients) while a worker is inside its critical section, start it again at once. */
+    RESTART_SERVER("restart-server"),
     /** SIGSTOP a server for a few seconds, then SIGCONT. */
     PAUSE_SERVER("pause-server"),
     /** Redlock: kill -9 one of three masters, restart it (empty) 2 s later. */

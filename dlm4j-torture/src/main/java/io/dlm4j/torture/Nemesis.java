@@ -3,7 +3,6 @@ package io.dlm4j.torture;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.Set;
 import java.util.List;
 import java.util.Random;
@@ -119,7 +118,8 @@ final class Nemesis {
                 if (awaitHolder() == null) {
                     return;
                 }
-                Set<String> before = fault == Fault.KILL_RESTART_SERVER ? system.liveHolds() : null;
+                boolean restart = fault == Fault.KILL_RESTART_SERVER || fault == Fault.RESTART_SERVER;
+                Set<String> before = restart ? system.liveHolds() : null;
                 SystemUnderTest.Heal heal = system.inject(fault, random);
                 Thread.sleep(system.faultMillis(fault));
                 heal.heal();
@@ -128,8 +128,7 @@ final class Nemesis {
                     return;
                 }
                 // holds taken after the restart are new ones: only those of before count as kept
-                Set<String> kept = new HashSet<>(system.liveHolds());
-                kept.retainAll(before);
+                Set<String> kept = system.keptAcrossRestart(before);
                 holdsBeforeRestart = Math.max(0, holdsBeforeRestart) + before.size();
                 holdsAfterRestart = Math.max(0, holdsAfterRestart) + kept.size();
                 count(fault.label() + " (live holds before: " + before.size() + ", of them still there after: "

@@ -59,11 +59,14 @@ final class ReliabilityReport {
         sb.append('\n');
         boolean anyRestart = results.stream().anyMatch(r -> r.holdsBeforeRestart() >= 0);
         if (anyRestart) {
-            sb.append("Holds lost by a restart of one Redis without persistence (the live lock keys and their values,\n")
-                    .append("listed on the server just before each kill -9, and how many of those it still had just after the restart):\n\n");
+            sb.append("Holds across server restarts (the live holds, each a lock with its token and owner, listed on the server\n")
+                    .append("just before each kill -9 or clean restart, and how many of those it still had just after the restart;\n")
+                    .append("one Redis without persistence comes back empty; for PostgreSQL and MariaDB a hold counts as kept while\n")
+                    .append("its key's row still has its token or a later one, expired or not, since a restart takes about a ttl):\n\n");
             for (ScenarioResult r : results) {
                 if (r.holdsBeforeRestart() >= 0) {
-                    sb.append("- ").append(r.backend()).append(": ").append(r.faultsInjected()).append(" restarts, ")
+                    sb.append("- ").append(r.backend()).append(": ").append(r.faultsInjected())
+                            .append(r.fault() == Fault.RESTART_SERVER ? " clean restarts, " : " restarts, ")
                             .append(r.holdsBeforeRestart()).append(" live holds before them, ")
                             .append(r.holdsAfterRestart()).append(" of them kept\n");
                 }

@@ -43,7 +43,7 @@ interface SystemUnderTest extends AutoCloseable {
     /** How long the nemesis leaves a server fault in place before healing it, in milliseconds. */
     default long faultMillis(Fault fault) {
         return switch (fault) {
-            case KILL_RESTART_SERVER -> 0;
+            case KILL_RESTART_SERVER, RESTART_SERVER -> 0;
             case PAUSE_SERVER -> 3000;
             default -> 2000;
         };
@@ -55,6 +55,17 @@ interface SystemUnderTest extends AutoCloseable {
      */
     default Set<String> liveHolds() {
         return null;
+    }
+
+    /**
+     * After a restart: which of {@code before} (the {@link #liveHolds()} just before it) the server
+     * kept. By default those it still lists as live; a database whose rows outlive their ttl says
+     * which it still has a record of.
+     */
+    default Set<String> keptAcrossRestart(Set<String> before) {
+        Set<String> kept = new java.util.HashSet<>(liveHolds());
+        kept.retainAll(before);
+        return kept;
     }
 
     @Override

@@ -16,7 +16,8 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * {@code scripts/torture --quick} inside {@code mvn verify}: every backend under a paused holder, its
+ * {@code scripts/torture --quick} inside {@code mvn verify}: every backend of
+ * {@link Torture#QUICK_BACKENDS} (PostgreSQL and MariaDB are in the full run only) under a paused holder, its
  * server faults and held traffic (the late-reply fault, through the loopback proxies), real servers
  * and worker JVMs. Writes its report to
  * {@code target/torture-quick/RELIABILITY-quick.md}, never to the committed RELIABILITY.md.
@@ -35,7 +36,7 @@ class TortureQuickTest {
         // surefire starts its JVM through a manifest-only jar; the workers need the real class path
         String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         Settings settings = Settings.quick();
-        results = Torture.run(new HashSet<>(Torture.BACKENDS), null, true, settings, seed, work, classPath);
+        results = Torture.run(new HashSet<>(Torture.QUICK_BACKENDS), null, true, settings, seed, work, classPath);
         Files.writeString(work.resolve("RELIABILITY-quick.md"), ReliabilityReport.render(results, settings,
                 "mvn verify (TortureQuickTest)", seed, "the test machine", Instant.now().toString(),
                 MustHold.violations(results)), StandardCharsets.UTF_8);
@@ -48,7 +49,7 @@ class TortureQuickTest {
 
     @Test
     void everyBackendRanUnderEveryQuickFaultAndEachFaultWasInjected() {
-        for (String backend : Torture.BACKENDS) {
+        for (String backend : Torture.QUICK_BACKENDS) {
             assertThat(results).filteredOn(r -> r.backend().equals(backend))
                     .extracting(ScenarioResult::fault).contains(Fault.PAUSE_HOLDER);
         }
@@ -67,7 +68,7 @@ class TortureQuickTest {
     /** Held traffic makes calls give up while their requests are still on the way: late replies. */
     @Test
     void heldTrafficMadeRequestsLateAndCallsGiveUpOnEveryBackend() {
-        for (String backend : Torture.BACKENDS) {
+        for (String backend : Torture.QUICK_BACKENDS) {
             assertThat(results).filteredOn(r -> r.backend().equals(backend) && r.fault() == Fault.HOLD_TRAFFIC)
                     .as("hold-traffic on %s", backend).singleElement()
                     .satisfies(r -> {
