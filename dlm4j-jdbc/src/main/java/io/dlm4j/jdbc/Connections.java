@@ -4,6 +4,7 @@ import javax.sql.DataSource;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
+import java.sql.SQLNonTransientConnectionException;
 import java.sql.SQLTimeoutException;
 import java.time.Duration;
 import java.util.concurrent.Executor;
@@ -34,14 +35,12 @@ final class Connections {
 
     private final DataSource source;
     private final int timeoutMillis;
-    private final int timeoutSeconds;
     /** Whether the source already hands out READ COMMITTED connections; learnt from the first one. */
     private volatile Boolean readCommittedByDefault;
 
     Connections(DataSource source, Duration operationTimeout) {
         this.source = source;
         this.timeoutMillis = (int) Math.min(Integer.MAX_VALUE, Math.max(1, operationTimeout.toMillis()));
-        this.timeoutSeconds = (int) Math.min(Integer.MAX_VALUE, Math.max(1, (operationTimeout.toMillis() + 999) / 1000));
     }
 
     /**
@@ -61,8 +60,17 @@ final class Connections {
                 throw new SQLTimeoutException("the pool took the whole operation timeout of " + timeoutMillis
                         + " ms to hand out a connection");
             }
-            prepare(connection, (int) leftMillis);
-            int seconds = (int) Math.min(timeoutSeconds, (leftMillis + 999) / 1000);
+            try {
+                prepare(connection, (int) leftMillis);
+            } catch (SQLException e) {
+                // nothing was sent yet: a connection that fails here is a lost one, whatever state the
+                // driver gives (MariaDB's says 42000 for a closed connection), and worth another
+                throw new SQLNonTransientConnectionException("the pooled connection failed before its first statement: "
+                        + e.getMessage(), "08003", e);
+            }
+            // whole seconds, at most what is left, so that the server cancels before the socket gives up
+            // (a socket timeout loses the connection, and the server may still run the statement)
+            int seconds = (int) (leftMillis / 1000);
             return work.run(new Sql(connection, queryTimeout ? seconds : 0));
         }
     }
