@@ -87,6 +87,7 @@ public final class Dlm4jCommand implements Callable<Integer> {
     /** Runs the command line and returns the exit code; does not exit. */
     static int execute(String... args) {
         verbose = verboseIn(args);
+        ScrubbingPrintStream.install();
         configureLogging(verbose);
         Thread.setDefaultUncaughtExceptionHandler((thread, e) -> {
             System.err.println("dlm4j: " + Text.oneLine("unexpected error in thread " + thread.getName() + ": " + e));
@@ -115,7 +116,7 @@ public final class Dlm4jCommand implements Callable<Integer> {
         String name = cmd.getCommandSpec().qualifiedName();
         err.println("dlm4j: " + Text.oneLine(e.getMessage()) + " (see '" + name + " --help')");
         if (verbose) {
-            e.printStackTrace(err);
+            printStackTrace(e, err);
         }
         err.flush();
         return ExitCodes.USAGE;
@@ -129,7 +130,7 @@ public final class Dlm4jCommand implements Callable<Integer> {
             message = e.getMessage();
         } else if (e instanceof LockBackendException) {
             code = ExitCodes.UNAVAILABLE;
-            message = "backend unavailable: " + e.getMessage();
+            message = "backend unavailable: " + e.getMessage() + hint(e.getMessage());
         } else if (e instanceof LockTimeoutException) {
             code = ExitCodes.NOT_ACQUIRED;
             message = e.getMessage();
@@ -143,10 +144,26 @@ public final class Dlm4jCommand implements Callable<Integer> {
         PrintWriter err = cmd.getErr();
         err.println("dlm4j: " + Text.oneLine(message));
         if (verbose) {
-            e.printStackTrace(err);
+            printStackTrace(e, err);
         }
         err.flush();
         return code;
+    }
+
+    /** What to do about a failure whose message alone does not say it. */
+    static String hint(String message) {
+        if (message != null && message.contains("[90020]")) {
+            return " (an H2 file database is open in one process at a time unless every process that shares it "
+                    + "adds ;AUTO_SERVER=TRUE to the URL)";
+        }
+        return "";
+    }
+
+    /** A stack trace for --verbose, with the uri's credentials hidden as in every other line. */
+    private static void printStackTrace(Throwable e, PrintWriter err) {
+        java.io.StringWriter trace = new java.io.StringWriter();
+        e.printStackTrace(new PrintWriter(trace));
+        err.print(Text.scrub(trace.toString()));
     }
 
     /** -v or --verbose before the program's arguments ("--" or the first word after "run"'s options). */
