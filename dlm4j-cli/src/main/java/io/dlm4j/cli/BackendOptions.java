@@ -24,7 +24,7 @@ final class BackendOptions {
     @Option(names = "--uri", paramLabel = "URI", order = 1,
             description = {"The backend: mongodb://host:port/db?collection=locks, redis://host:port, "
                     + "redlock://h1:p1,h2:p2,h3:p3, etcd://host:port, jdbc:postgresql://host:5432/db?user=U&password=P, "
-                    + "jdbc:mariadb://host:3306/db?user=U&password=P, jdbc:h2:file:/path/db;AUTO_SERVER=TRUE, "
+                    + "jdbc:mariadb://host:3306/db?user=U&password=P, jdbc:h2:file:/path/db;AUTO_SERVER=TRUE;WRITE_DELAY=0, "
                     + "jdbc:mysql://... (with MySQL Connector/J on the class path), ... (default: $" + URI_VARIABLE + ")."})
     private String uri;
 
