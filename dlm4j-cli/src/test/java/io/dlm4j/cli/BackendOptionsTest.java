@@ -4,17 +4,18 @@ import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
-import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class BackendOptionsTest {
 
     @Test
     void anUnnamedInMemoryH2DatabaseIsAUsageError() {
         for (String uri : new String[] {"jdbc:h2:mem:", "JDBC:H2:MEM:", "jdbc:h2:mem:;MODE=PostgreSQL"}) {
-            CliException e = catchThrowableOfType(() -> BackendOptions.checkJdbc(uri), CliException.class);
-            assertThat(e).as(uri).isNotNull();
-            assertThat(e.exitCode()).isEqualTo(ExitCodes.USAGE);
-            assertThat(e.getMessage()).contains("name it: jdbc:h2:mem:NAME");
+            assertThatThrownBy(() -> BackendOptions.checkJdbc(uri)).as(uri)
+                    .isInstanceOfSatisfying(CliException.class, e -> {
+                        assertThat(e.exitCode()).isEqualTo(ExitCodes.USAGE);
+                        assertThat(e.getMessage()).contains("name it: jdbc:h2:mem:NAME");
+                    });
         }
     }
 
