@@ -144,6 +144,7 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
     }
 
     private int onBackend(String uri) throws InterruptedException {
+        BackendOptions.checkJdbc(uri); // once, not in every instance
         Map<String, String> done = new ConcurrentHashMap<>();
         MigrationRecord record = new MigrationRecord() {
             @Override
@@ -160,6 +161,10 @@ final class DemoCommand implements java.util.concurrent.Callable<Integer> {
         out.println("each wants to run migration " + MIGRATION + " under lock '" + KEY_ON_BACKEND + "'.");
         out.println("The 'migration done' record is kept in this process's memory, shared by the instances "
                 + "(they are threads here); each has its own Dlm and client.");
+        if (uri.toLowerCase(java.util.Locale.ROOT).startsWith("jdbc:h2:mem:")) {
+            out.println("The lock table is in an in-memory H2 database of this process: the instances share it "
+                    + "(one JVM, one database of that name, each instance with its own pool); no other process sees it.");
+        }
         out.println();
         return race(KEY_ON_BACKEND, pod -> {
             Dlm dlm = backend.open(uri, DlmOptions.builder().defaultOwner(pod).defaultTtl(TTL));

@@ -28,6 +28,9 @@ import java.util.logging.Logger;
         description = {
                 "Runs a program under a distributed lock, shows and releases locks, and checks a backend.",
                 "The backend is named by --uri or the environment variable DLM4J_URI.",
+                "JDBC URLs use the bundled drivers of PostgreSQL, MariaDB and H2 (their licences: META-INF/licenses/ "
+                        + "in the jar). MySQL Connector/J is not bundled: java -cp dlm4j.jar:mysql-connector-j.jar "
+                        + "io.dlm4j.cli.Dlm4jCommand ... adds it for jdbc:mysql: URLs.",
                 "Durations: 500ms, 30s, 5m, 1h, 1m30s, or ISO-8601 such as PT30S."},
         subcommands = {
                 RunCommand.class,
@@ -41,7 +44,7 @@ import java.util.logging.Logger;
         exitCodeList = {
                 "  0:success",
                 "  1:unlock: the lock is still held by that owner; mongo migrate-index: another index of that name",
-                "  2:bad usage or input: missing --uri, unknown scheme, bad duration, no program",
+                "  2:bad usage or input: missing --uri, unknown scheme, no driver for a JDBC URL, bad duration, no program",
                 " 69:the backend is unreachable or failed (EX_UNAVAILABLE)",
                 " 70:an internal error of dlm4j (EX_SOFTWARE)",
                 " 75:run: lock not acquired within --wait, or at once with --no-wait (EX_TEMPFAIL)",
@@ -53,8 +56,11 @@ import java.util.logging.Logger;
                 "  dlm4j run --uri redis://cache:6379 --key nightly-report -- ./report.sh",
                 "  dlm4j run --uri mongodb://db:27017/app --key schema-migration --ttl 1m --wait 10m -- ./migrate.sh",
                 "  dlm4j status --uri etcd://etcd:2379 --key nightly-report --json",
+                "  dlm4j ping --uri 'jdbc:postgresql://db:5432/app?user=locks&password=...'",
+                "  dlm4j run --uri 'jdbc:h2:file:/var/lib/app/locks;AUTO_SERVER=TRUE;WRITE_DELAY=0' --key k -- ./job.sh",
                 "  dlm4j mongo migrate-index --uri mongodb://db:27017/app",
-                "  dlm4j demo"})
+                "  dlm4j demo",
+                "  dlm4j demo --uri jdbc:h2:mem:demo"})
 public final class Dlm4jCommand implements Callable<Integer> {
 
     private static volatile boolean verbose;
@@ -87,6 +93,7 @@ public final class Dlm4jCommand implements Callable<Integer> {
     /** Runs the command line and returns the exit code; does not exit. */
     static int execute(String... args) {
         verbose = verboseIn(args);
+        ScrubbingPrintStream.install();
         configureLogging(verbose);
         Thread.setDefaultUncaughtExceptionHandler((thread, e) -> {
             System.err.println("dlm4j: " + Text.oneLine("unexpected error in thread " + thread.getName() + ": " + e));
@@ -115,7 +122,7 @@ public final class Dlm4jCommand implements Callable<Integer> {
         String name = cmd.getCommandSpec().qualifiedName();
         err.println("dlm4j: " + Text.oneLine(e.getMessage()) + " (see '" + name + " --help')");
         if (verbose) {
-            e.printStackTrace(err);
+            printStackTrace(e, err);
         }
         err.flush();
         return ExitCodes.USAGE;
@@ -129,7 +136,7 @@ public final class Dlm4jCommand implements Callable<Integer> {
             message = e.getMessage();
         } else if (e instanceof LockBackendException) {
             code = ExitCodes.UNAVAILABLE;
-            message = "backend unavailable: " + e.getMessage();
+            message = "backend unavailable: " + e.getMessage() + hint(e.getMessage());
         } else if (e instanceof LockTimeoutException) {
             code = ExitCodes.NOT_ACQUIRED;
             message = e.getMessage();
@@ -143,10 +150,26 @@ public final class Dlm4jCommand implements Callable<Integer> {
         PrintWriter err = cmd.getErr();
         err.println("dlm4j: " + Text.oneLine(message));
         if (verbose) {
-            e.printStackTrace(err);
+            printStackTrace(e, err);
         }
         err.flush();
         return code;
+    }
+
+    /** What to do about a failure whose message alone does not say it. */
+    static String hint(String message) {
+        if (message != null && message.contains("[90020]")) {
+            return " (an H2 file database is open in one process at a time unless every process that shares it "
+                    + "adds ;AUTO_SERVER=TRUE to the URL)";
+        }
+        return "";
+    }
+
+    /** A stack trace for --verbose, with the uri's credentials hidden as in every other line. */
+    private static void printStackTrace(Throwable e, PrintWriter err) {
+        java.io.StringWriter trace = new java.io.StringWriter();
+        e.printStackTrace(new PrintWriter(trace));
+        err.print(Text.scrub(trace.toString()));
     }
 
     /** -v or --verbose before the program's arguments ("--" or the first word after "run"'s options). */

@@ -2,14 +2,117 @@ package io.dlm4j.cli;
 
 import io.dlm4j.spi.Redacted;
 
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Comparator;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** Formatting for people and for JSON. */
 final class Text {
 
+    private static final String MASK = "***";
+    /** Parameters whose value is a credential, in any driver's spelling (MySQL's password1-3: multi-factor). */
+    private static final Set<String> SECRET_PARAMETERS = Set.of("password", "password1", "password2", "password3",
+            "pass", "pwd", "secret", "token", "sslpassword", "keystorepassword", "truststorepassword",
+            "clientcertificatekeystorepassword");
+    /** {@code ?k=v}, {@code &k=v}, {@code ;k=v} (H2's settings). */
+    private static final Pattern PARAMETER = Pattern.compile("[?&;]([^=&;?#]+)=([^&;#]*)");
+    /** MySQL Connector/J's key-value hosts: {@code (host=h,user=u,password=p)}, {@code address=(password=p)}. */
+    private static final Pattern KEY_VALUE = Pattern.compile("[(,]\\s*([^=(),\\s]+)\\s*=\\s*([^,)]*)");
+    /** The credentials of the URIs of this run, hidden in every message ({@link #oneLine}, {@link #scrub}). */
+    private static final List<String> SECRETS = new CopyOnWriteArrayList<>();
+
     private Text() {
+    }
+
+    /**
+     * Hides the credentials of {@code uri} in every message from now on: drivers put what they could
+     * not parse in their messages (MariaDB Connector/J shows "bob:pw@host" as a bad port, HikariCP a
+     * user:password@ it had no driver for), which no redaction of the URI alone can catch.
+     */
+    static void hideSecretsOf(String uri) {
+        for (String secret : secretsIn(uri)) {
+            if (!SECRETS.contains(secret)) {
+                SECRETS.add(secret);
+            }
+        }
+        // the longest first, so that a secret holding another one is hidden whole
+        SECRETS.sort(Comparator.comparingInt(String::length).reversed());
+    }
+
+    /** The passwords in a URI: of its user part and of its credential parameters, as written and decoded. */
+    static Set<String> secretsIn(String uri) {
+        Set<String> secrets = new LinkedHashSet<>();
+        if (uri == null) {
+            return secrets;
+        }
+        int authority = uri.indexOf("://");
+        if (authority >= 0) {
+            // as Redacted reads it: the user part ends at the last '@' before the query
+            int start = authority + 3;
+            int query = indexOfAny(uri.substring(start), '?', '#') + start;
+            int at = uri.lastIndexOf('@', query - 1);
+            if (at >= start) {
+                String userInfo = uri.substring(start, at);
+                int colon = userInfo.indexOf(':');
+                addSecret(secrets, colon < 0 ? userInfo : userInfo.substring(colon + 1));
+            }
+        }
+        for (Pattern pattern : List.of(PARAMETER, KEY_VALUE)) {
+            Matcher matcher = pattern.matcher(uri);
+            while (matcher.find()) {
+                if (SECRET_PARAMETERS.contains(matcher.group(1).strip().toLowerCase(Locale.ROOT))) {
+                    addSecret(secrets, matcher.group(2).strip());
+                }
+            }
+        }
+        return secrets;
+    }
+
+    private static void addSecret(Set<String> secrets, String secret) {
+        if (secret.isEmpty()) {
+            return;
+        }
+        secrets.add(secret);
+        try {
+            String decoded = URLDecoder.decode(secret, StandardCharsets.UTF_8);
+            if (!decoded.isEmpty()) {
+                secrets.add(decoded);
+            }
+        } catch (IllegalArgumentException e) {
+            // not percent-encoded: the secret as written is all there is
+        }
+    }
+
+    private static int indexOfAny(String text, char... chars) {
+        int first = text.length();
+        for (char c : chars) {
+            int i = text.indexOf(c);
+            if (i >= 0 && i < first) {
+                first = i;
+            }
+        }
+        return first;
+    }
+
+    /** {@code text} with every credential of the URIs of this run ({@link #hideSecretsOf}) as {@code ***}. */
+    static String scrub(String text) {
+        if (text == null) {
+            return null;
+        }
+        String out = text;
+        for (String secret : SECRETS) {
+            out = out.replace(secret, MASK);
+        }
+        return out;
     }
 
     /** A string as a JSON string literal, quotes included. */
@@ -111,11 +214,23 @@ final class Text {
         if (message == null) {
             return "";
         }
-        return message.strip().replaceAll("\\s*[\\r\\n]+\\s*", " ");
+        return scrub(message.strip().replaceAll("\\s*[\\r\\n]+\\s*", " "));
     }
 
-    /** A URI with its password hidden, for output. */
+    /**
+     * A URI with its passwords hidden, for output: {@link Redacted#uri}, and also the forms it does
+     * not know (MySQL's {@code (host=h,password=p)} hosts, {@code password1}-{@code password3}).
+     */
     static String redact(String uri) {
-        return Redacted.uri(uri);
+        String shown = Redacted.uri(uri);
+        if (shown == null) {
+            return null;
+        }
+        List<String> secrets = new java.util.ArrayList<>(secretsIn(uri));
+        secrets.sort(Comparator.comparingInt(String::length).reversed());
+        for (String secret : secrets) {
+            shown = shown.replace(secret, MASK);
+        }
+        return scrub(shown);
     }
 }

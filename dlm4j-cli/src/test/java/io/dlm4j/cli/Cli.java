@@ -44,9 +44,19 @@ final class Cli {
     }
 
     Started start(String... args) {
+        return launch(List.of("-jar", JAR.toString()), args);
+    }
+
+    /** {@code java -cp CLASS_PATH io.dlm4j.cli.Dlm4jCommand ARGS}, as README shows for adding a driver. */
+    Started startWithClassPath(String classPath, String... args) {
+        return launch(List.of("-cp", classPath, BackendOptions.MAIN_CLASS), args);
+    }
+
+    private Started launch(List<String> launcher, String... args) {
         assertThat(JAR).as("the shaded jar (built by mvn package)").isRegularFile();
         List<String> command = new ArrayList<>(List.of("java", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "-Xshare:auto", "-jar", JAR.toString()));
+                "-Xshare:auto"));
+        command.addAll(launcher);
         command.addAll(List.of(args));
         int n = NUMBER.incrementAndGet();
         Path out = dir.resolve("cli-" + n + ".out");

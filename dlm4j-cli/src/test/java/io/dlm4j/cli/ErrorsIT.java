@@ -51,8 +51,8 @@ class ErrorsIT {
     void unknownScheme() {
         assertOneLineError(cli.run("status", "--uri", "foo://somewhere", "--key", "k"), 2,
                 "uri scheme 'foo' is unknown");
-        assertOneLineError(cli.run("run", "--uri", "jdbc:postgresql://db/app", "--key", "k", "--", "true"), 2,
-                "needs the artifact io.dlm4j:dlm4j-jdbc");
+        assertOneLineError(cli.run("run", "--uri", "jdbc:sqlserver://db/app", "--key", "k", "--", "true"), 2,
+                "uri scheme 'jdbc:sqlserver' is unknown");
     }
 
     @Test
