@@ -19,14 +19,6 @@ import java.util.regex.Pattern;
 final class Text {
 
     private static final String MASK = "***";
-    /** Parameters whose value is a credential, in any driver's spelling (MySQL's password1-3: multi-factor). */
-    private static final Set<String> SECRET_PARAMETERS = Set.of("password", "password1", "password2", "password3",
-            "pass", "pwd", "secret", "token", "sslpassword", "keystorepassword", "truststorepassword",
-            "clientcertificatekeystorepassword");
-    /** {@code ?k=v}, {@code &k=v}, {@code ;k=v} (H2's settings). */
-    private static final Pattern PARAMETER = Pattern.compile("[?&;]([^=&;?#]+)=([^&;#]*)");
-    /** MySQL Connector/J's key-value hosts: {@code (host=h,user=u,password=p)}, {@code address=(password=p)}. */
-    private static final Pattern KEY_VALUE = Pattern.compile("[(,]\\s*([^=(),\\s]+)\\s*=\\s*([^,)]*)");
     /** The credentials of the URIs of this run, hidden in every message ({@link #oneLine}, {@link #scrub}). */
     private static final List<String> SECRETS = new CopyOnWriteArrayList<>();
 
@@ -48,59 +40,9 @@ final class Text {
         SECRETS.sort(Comparator.comparingInt(String::length).reversed());
     }
 
-    /** The passwords in a URI: of its user part and of its credential parameters, as written and decoded. */
+    /** The passwords in a URI ({@link Redacted#secretsIn}). */
     static Set<String> secretsIn(String uri) {
-        Set<String> secrets = new LinkedHashSet<>();
-        if (uri == null) {
-            return secrets;
-        }
-        int authority = uri.indexOf("://");
-        if (authority >= 0) {
-            // as Redacted reads it: the user part ends at the last '@' before the query
-            int start = authority + 3;
-            int query = indexOfAny(uri.substring(start), '?', '#') + start;
-            int at = uri.lastIndexOf('@', query - 1);
-            if (at >= start) {
-                String userInfo = uri.substring(start, at);
-                int colon = userInfo.indexOf(':');
-                addSecret(secrets, colon < 0 ? userInfo : userInfo.substring(colon + 1));
-            }
-        }
-        for (Pattern pattern : List.of(PARAMETER, KEY_VALUE)) {
-            Matcher matcher = pattern.matcher(uri);
-            while (matcher.find()) {
-                if (SECRET_PARAMETERS.contains(matcher.group(1).strip().toLowerCase(Locale.ROOT))) {
-                    addSecret(secrets, matcher.group(2).strip());
-                }
-            }
-        }
-        return secrets;
-    }
-
-    private static void addSecret(Set<String> secrets, String secret) {
-        if (secret.isEmpty()) {
-            return;
-        }
-        secrets.add(secret);
-        try {
-            String decoded = URLDecoder.decode(secret, StandardCharsets.UTF_8);
-            if (!decoded.isEmpty()) {
-                secrets.add(decoded);
-            }
-        } catch (IllegalArgumentException e) {
-            // not percent-encoded: the secret as written is all there is
-        }
-    }
-
-    private static int indexOfAny(String text, char... chars) {
-        int first = text.length();
-        for (char c : chars) {
-            int i = text.indexOf(c);
-            if (i >= 0 && i < first) {
-                first = i;
-            }
-        }
-        return first;
+        return Redacted.secretsIn(uri);
     }
 
     /** {@code text} with every credential of the URIs of this run ({@link #hideSecretsOf}) as {@code ***}. */
@@ -217,20 +159,8 @@ final class Text {
         return scrub(message.strip().replaceAll("\\s*[\\r\\n]+\\s*", " "));
     }
 
-    /**
-     * A URI with its passwords hidden, for output: {@link Redacted#uri}, and also the forms it does
-     * not know (MySQL's {@code (host=h,password=p)} hosts, {@code password1}-{@code password3}).
-     */
+    /** A URI with its passwords hidden, for output: {@link Redacted#uri}, then every secret of this run. */
     static String redact(String uri) {
-        String shown = Redacted.uri(uri);
-        if (shown == null) {
-            return null;
-        }
-        List<String> secrets = new java.util.ArrayList<>(secretsIn(uri));
-        secrets.sort(Comparator.comparingInt(String::length).reversed());
-        for (String secret : secrets) {
-            shown = shown.replace(secret, MASK);
-        }
-        return scrub(shown);
+        return scrub(Redacted.uri(uri));
     }
 }

@@ -39,4 +39,32 @@ class RedactedTest {
         }
         assertThat(Redacted.uri(null)).isNull();
     }
+
+    @Test
+    void mysqlKeyValueHostsAndMultiFactorPasswordsAreMasked() {
+        assertThat(Redacted.uri("jdbc:mysql://(host=db,port=3306,user=u,password=s3cret)/app"))
+                .isEqualTo("jdbc:mysql://(host=db,port=3306,user=u,password=***)/app");
+        assertThat(Redacted.uri("jdbc:mysql://address=(host=db)(password=s3cret)/app"))
+                .isEqualTo("jdbc:mysql://address=(host=db)(password=***)/app");
+        assertThat(Redacted.uri("jdbc:mysql://db/app?user=u&password1=a1&password2=b2"))
+                .isEqualTo("jdbc:mysql://db/app?user=u&password1=***&password2=***");
+    }
+
+    @Test
+    void theSecretsOfAUriAreFoundAsWrittenAndDecoded() {
+        assertThat(Redacted.secretsIn("jdbc:mariadb://bob:p%40ss@db/app?password=two&sslPassword=three"))
+                .containsExactlyInAnyOrder("p%40ss", "p@ss", "two", "three");
+        assertThat(Redacted.secretsIn("jdbc:mysql://(host=db,password=kv)/app")).containsExactly("kv");
+        assertThat(Redacted.secretsIn("jdbc:postgresql://db/app?user=bob")).isEmpty();
+        assertThat(Redacted.secretsIn(null)).isEmpty();
+    }
+
+    @Test
+    void hideMasksEverySecretInAText() {
+        assertThat(Redacted.hide("Incorrect port value : pw@host (pw)", java.util.Set.of("pw")))
+                .isEqualTo("Incorrect port value : ***@host (***)");
+        assertThat(Redacted.hide("a secret and a secret2", java.util.List.of("secret", "secret2")))
+                .as("the longest first").isEqualTo("a *** and a ***");
+        assertThat(Redacted.hide(null, java.util.Set.of("x"))).isNull();
+    }
 }

@@ -8,6 +8,7 @@ import org.slf4j.LoggerFactory;
 
 import javax.sql.DataSource;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * A {@link Dlm} on a table of a relational database: PostgreSQL 12+, MariaDB 10.6+ (through
@@ -75,6 +76,7 @@ public final class JdbcDlm {
         private boolean createTable = true;
         private String address;
         private AutoCloseable ownedPool;
+        private Set<String> secrets = Set.of();
 
         private Builder(DataSource dataSource) {
             this.dataSource = dataSource;
@@ -123,17 +125,22 @@ public final class JdbcDlm {
             return this;
         }
 
-        /** For {@code Dlms.fromUri}: the pool the Dlm made and closes, and its redacted URL. */
-        Builder ownedPool(AutoCloseable pool, String redactedUrl) {
+        /**
+         * For {@code Dlms.fromUri}: the pool the Dlm made and closes, its redacted URL, and the URL's
+         * passwords, hidden in every failure's message (drivers repeat parts of a URL they could not parse).
+         */
+        Builder ownedPool(AutoCloseable pool, String redactedUrl, Set<String> secrets) {
             this.ownedPool = pool;
             this.address = redactedUrl;
+            this.secrets = Set.copyOf(secrets);
             return this;
         }
 
         /** The Dlm. The database is not reached yet if it is down: every operation tries again first. */
         public Dlm build() {
             JdbcLockStore store = new JdbcLockStore(dataSource, table, createTable,
-                    listenDataSource != null ? listenDataSource : dataSource, options.operationTimeout(), address, ownedPool);
+                    listenDataSource != null ? listenDataSource : dataSource, options.operationTimeout(), address, ownedPool,
+                    secrets);
             try {
                 store.prepare();
             } catch (RuntimeException e) {

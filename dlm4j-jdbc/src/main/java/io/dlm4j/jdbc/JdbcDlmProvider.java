@@ -7,6 +7,8 @@ import io.dlm4j.DlmOptions;
 import io.dlm4j.spi.DlmProvider;
 import io.dlm4j.spi.Redacted;
 
+import java.sql.DriverManager;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Set;
@@ -32,17 +34,37 @@ public final class JdbcDlmProvider implements DlmProvider {
 
     @Override
     public Dlm create(String uri, DlmOptions options) {
-        String url = withH2Kept(uri);
         String shown = Redacted.uri(uri);
+        String lower = uri.toLowerCase(Locale.ROOT);
+        if (lower.startsWith("jdbc:h2:mem:;") || lower.equals("jdbc:h2:mem:")) {
+            // an unnamed in-memory database is a new one for every connection of the pool
+            throw new IllegalArgumentException("uri jdbc:h2:mem: needs a database name (jdbc:h2:mem:locks), was " + shown);
+        }
+        requireDriver(uri, shown);
+        String url = withH2Kept(uri);
         HikariDataSource pool = new HikariDataSource(config(url, options.operationTimeout(), shown));
         try {
             int loginSeconds = (int) Math.max(1, (options.operationTimeout().toMillis() + 999) / 1000);
             return JdbcDlm.builder(pool).options(options)
                     .listenDataSource(new UrlDataSource(url, loginSeconds))
-                    .ownedPool(pool, shown).build();
+                    .ownedPool(pool, shown, Redacted.secretsIn(uri)).build();
         } catch (RuntimeException e) {
             pool.close();
             throw e;
+        }
+    }
+
+    /** A clear error, without the pool's (which shows the URL's credentials), when no driver takes the URL. */
+    private static void requireDriver(String uri, String shown) {
+        try {
+            DriverManager.getDriver(uri);
+        } catch (SQLException e) {
+            String lower = uri.toLowerCase(Locale.ROOT);
+            String artifact = lower.startsWith("jdbc:postgresql:") ? "org.postgresql:postgresql"
+                    : lower.startsWith("jdbc:mariadb:") ? "org.mariadb.jdbc:mariadb-java-client"
+                    : lower.startsWith("jdbc:mysql:") ? "com.mysql:mysql-connector-j"
+                    : "com.h2database:h2";
+            throw new IllegalArgumentException("no JDBC driver on the class path takes " + shown + ": add " + artifact, e);
         }
     }
 

@@ -12,6 +12,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -35,6 +36,7 @@ final class JdbcLockStore implements LockStore {
     private final Duration operationTimeout;
     private final AutoCloseable ownedPool;
     private final String address;
+    private final Set<String> secrets;
     private volatile Dialect dialect;
     private volatile String description;
     private volatile boolean prepared;
@@ -49,6 +51,13 @@ final class JdbcLockStore implements LockStore {
      */
     JdbcLockStore(DataSource source, Table table, boolean createTable, DataSource listenSource,
                   Duration operationTimeout, String address, AutoCloseable ownedPool) {
+        this(source, table, createTable, listenSource, operationTimeout, address, ownedPool, Set.of());
+    }
+
+    /** @param secrets hidden in every failure's message: the passwords of the URL the Dlm was made from */
+    JdbcLockStore(DataSource source, Table table, boolean createTable, DataSource listenSource,
+                  Duration operationTimeout, String address, AutoCloseable ownedPool, Set<String> secrets) {
+        this.secrets = secrets;
         this.connections = new Connections(source, operationTimeout);
         this.table = table;
         this.createTable = createTable;
@@ -164,7 +173,7 @@ final class JdbcLockStore implements LockStore {
 
     private synchronized ReleaseListener listener() {
         if (listener == null && !closed && dialect instanceof PostgresDialect) {
-            listener = new PostgresReleaseListener(listenSource, dialect, description, operationTimeout);
+            listener = new PostgresReleaseListener(listenSource, dialect, description, operationTimeout, secrets);
         }
         return listener;
     }
@@ -227,9 +236,9 @@ final class JdbcLockStore implements LockStore {
                 if (!lost && i >= STATEMENT_TRIES || !timeLeft || !retry) {
                     if (current != null && current.isMissingTable(e) && prepared) {
                         throw new IllegalStateException("the lock table " + table + " is gone (dropped while the Dlm"
-                                + " ran?): " + SqlFailure.describe(e), e);
+                                + " ran?): " + SqlFailure.describe(e, secrets), SqlFailure.withoutSecrets(e, secrets));
                     }
-                    throw new SqlFailure(e);
+                    throw new SqlFailure(e, secrets);
                 }
             }
         }

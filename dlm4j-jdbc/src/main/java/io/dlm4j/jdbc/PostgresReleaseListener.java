@@ -12,6 +12,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -36,6 +37,7 @@ final class PostgresReleaseListener implements ReleaseListener {
     private final Dialect dialect;
     private final String description;
     private final int networkTimeoutMillis;
+    private final Set<String> secrets;
     private final WakeUps waiters = new WakeUps();
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition stopped = lock.newCondition();
@@ -43,6 +45,13 @@ final class PostgresReleaseListener implements ReleaseListener {
     private boolean closed;
 
     PostgresReleaseListener(DataSource source, Dialect dialect, String description, Duration operationTimeout) {
+        this(source, dialect, description, operationTimeout, Set.of());
+    }
+
+    /** @param secrets hidden in the log lines of its failures: the passwords of the Dlm's URL */
+    PostgresReleaseListener(DataSource source, Dialect dialect, String description, Duration operationTimeout,
+                            Set<String> secrets) {
+        this.secrets = secrets;
         this.source = source;
         this.channel = dialect.table.channel();
         this.dialect = dialect;
@@ -100,7 +109,7 @@ final class PostgresReleaseListener implements ReleaseListener {
                     }
                     if (!warned) {
                         LOG.warn("{}: the LISTEN connection failed ({}); waiters poll until it is back",
-                                description, SqlFailure.describe(e instanceof SQLException sql ? sql : new SQLException(e)));
+                                description, SqlFailure.describe(e instanceof SQLException sql ? sql : new SQLException(e), secrets));
                         warned = true;
                     }
                 }
@@ -140,7 +149,8 @@ final class PostgresReleaseListener implements ReleaseListener {
         try (Statement statement = connection.createStatement()) {
             statement.execute("UNLISTEN *");
         } catch (SQLException e) {
-            LOG.debug("{}: UNLISTEN before giving the connection back failed: {}", description, e.getMessage());
+            LOG.debug("{}: UNLISTEN before giving the connection back failed: {}", description,
+                    io.dlm4j.spi.Redacted.hide(e.getMessage(), secrets));
         }
     }
 
