@@ -8,8 +8,6 @@ import java.sql.SQLNonTransientConnectionException;
 import java.sql.SQLTimeoutException;
 import java.time.Duration;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 
 /**
  * Borrows connections from the DataSource with the settings every statement of the store counts
@@ -26,12 +24,13 @@ final class Connections {
         T run(Sql sql) throws SQLException;
     }
 
-    /** Runs the drivers' aborts of timed-out connections. */
-    static final ExecutorService TIMEOUTS = Executors.newCachedThreadPool(runnable -> {
-        Thread thread = new Thread(runnable, "dlm4j-jdbc-network-timeout");
-        thread.setDaemon(true);
-        return thread;
-    });
+    /**
+     * The executor of {@code setNetworkTimeout}: the caller's own thread. MySQL Connector/J applies
+     * the timeout through it, asynchronously with any other executor, so that a statement could run
+     * before it (with no timeout at all) and the setter after the pool's reset; pgjdbc and MariaDB
+     * Connector/J ignore it.
+     */
+    static final Executor DIRECT = Runnable::run;
 
     private final DataSource source;
     private final int timeoutMillis;
@@ -51,14 +50,13 @@ final class Connections {
      *                     for it (up to its cancelSignalTimeout, 10 s) after a read timed out, so on
      *                     PostgreSQL the network timeout alone bounds a statement
      */
-    <T> T run(Work<T> work, boolean queryTimeout) throws SQLException {
-        long start = System.nanoTime();
+    <T> T run(Work<T> work, boolean queryTimeout, long deadlineNanos) throws SQLException {
         try (Connection connection = source.getConnection()) {
-            // one deadline for the wait for the connection and the statements: what the wait took is gone
-            long leftMillis = timeoutMillis - (System.nanoTime() - start) / 1_000_000;
+            // one deadline for the operation: what the wait for the connection took is gone
+            long leftMillis = (deadlineNanos - System.nanoTime()) / 1_000_000;
             if (leftMillis <= 0) {
-                throw new SQLTimeoutException("the pool took the whole operation timeout of " + timeoutMillis
-                        + " ms to hand out a connection");
+                throw new SQLTimeoutException("no time left of the operation timeout of " + timeoutMillis
+                        + " ms once the pool handed out a connection");
             }
             try {
                 prepare(connection, (int) leftMillis);
@@ -68,16 +66,16 @@ final class Connections {
                 throw new SQLNonTransientConnectionException("the pooled connection failed before its first statement: "
                         + e.getMessage(), "08003", e);
             }
-            // whole seconds, at most what is left, so that the server cancels before the socket gives up
-            // (a socket timeout loses the connection, and the server may still run the statement)
-            int seconds = (int) (leftMillis / 1000);
+            // whole seconds, less than what is left, so that the server cancels before the socket gives
+            // up (a socket timeout loses the connection, and the server may still run the statement)
+            int seconds = (int) ((leftMillis - 1) / 1000);
             return work.run(new Sql(connection, queryTimeout ? seconds : 0));
         }
     }
 
     private void prepare(Connection connection, int networkTimeoutMillis) throws SQLException {
         try {
-            connection.setNetworkTimeout(TIMEOUTS, networkTimeoutMillis);
+            connection.setNetworkTimeout(DIRECT, networkTimeoutMillis);
         } catch (SQLFeatureNotSupportedException | AbstractMethodError e) {
             // H2 in memory has no network to time out
         }
@@ -92,10 +90,6 @@ final class Connections {
         if (!readCommitted) {
             connection.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
         }
-    }
-
-    Executor timeouts() {
-        return TIMEOUTS;
     }
 
     int timeoutMillis() {

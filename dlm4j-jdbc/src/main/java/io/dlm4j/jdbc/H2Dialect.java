@@ -25,7 +25,7 @@ final class H2Dialect extends Dialect {
                 + " token = CASE WHEN l.expires_at <= r.n THEN GREATEST(NEXT VALUE FOR " + table.sequence()
                 + ", l.token + 1) ELSE l.token END,"
                 + " expires_at = CASE WHEN l.expires_at <= r.n THEN r.n + r.ttl ELSE GREATEST(l.expires_at, r.n + r.ttl) END,"
-                + " attempt = CASE WHEN l.expires_at <= r.n THEN r.a ELSE NULL END,"
+                + " attempt = CASE WHEN l.expires_at <= r.n THEN r.a WHEN l.attempt = r.a THEN l.attempt ELSE NULL END,"
                 + " owner = r.o"
                 + " WHEN NOT MATCHED THEN INSERT (lock_key, owner, token, expires_at, attempt)"
                 + " VALUES (r.k, r.o, NEXT VALUE FOR " + table.sequence() + ", r.n + r.ttl, r.a)";
@@ -38,7 +38,7 @@ final class H2Dialect extends Dialect {
 
     @Override
     String now() {
-        return "CAST(EXTRACT(EPOCH FROM CURRENT_TIMESTAMP) * 1000 AS BIGINT)";
+        return "CAST(FLOOR(EXTRACT(EPOCH FROM CURRENT_TIMESTAMP) * 1000) AS BIGINT)";
     }
 
     @Override
@@ -76,6 +76,16 @@ final class H2Dialect extends Dialect {
         String query = "SELECT COUNT(*) FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = "
                 + (schema() == null ? "CURRENT_SCHEMA" : "UPPER(?)") + " AND TABLE_NAME = UPPER(?)";
         return schema() == null ? positive(sql, query, tableName()) : positive(sql, query, schema(), tableName());
+    }
+
+    /**
+     * None: H2 keeps a statement's query timeout as a setting of the session ({@code SET
+     * QUERY_TIMEOUT}), which would stay on the pooled connection for the application's next
+     * statements. An embedded H2 statement is bounded by H2's own {@code LOCK_TIMEOUT}.
+     */
+    @Override
+    boolean cancelsByQueryTimeout() {
+        return false;
     }
 
     @Override

@@ -33,8 +33,9 @@ import java.util.Set;
  *       DataSource on the first wait and kept until {@link Dlm#close()}: it counts against the pool
  *       (or comes from {@link Builder#listenDataSource}). MariaDB and H2 waiters poll, never
  *       longer than the time the holder has left.</li>
- *   <li>Every statement is bounded by the Dlm's operation timeout (query and network timeouts);
- *       the wait for a pooled connection is the pool's own: keep it at most the operation timeout.</li>
+ *   <li>Every operation is bounded by the Dlm's operation timeout, one deadline for the wait for a
+ *       pooled connection and its statements (network timeouts; query timeouts on MariaDB); the
+ *       pool's own connection timeout should be at most the operation timeout.</li>
  * </ul>
  * Closing the Dlm leaves the DataSource open.
  */

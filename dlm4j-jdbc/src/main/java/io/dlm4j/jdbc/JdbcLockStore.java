@@ -10,6 +10,8 @@ import javax.sql.DataSource;
 import java.sql.DatabaseMetaData;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
@@ -70,10 +72,15 @@ final class JdbcLockStore implements LockStore {
 
     /** Finds the dialect and checks the table; a failure leaves it to the next operation. */
     void prepare() {
+        prepare(deadline());
+    }
+
+    /** {@link #prepare()} within the deadline of the operation that needs it. */
+    private void prepare(long deadline) {
         if (prepared) {
             return;
         }
-        run(sql -> {
+        run(deadline, sql -> {
             Dialect found = dialect;
             if (found == null) {
                 found = detect(sql.connection().getMetaData());
@@ -119,11 +126,12 @@ final class JdbcLockStore implements LockStore {
 
     @Override
     public Acquisition acquire(String key, String owner, Duration ttl, String attempt) {
-        prepare();
+        long deadline = deadline();
+        prepare(deadline);
         String mark = attempt != null ? attempt : UUID.randomUUID().toString();
         long ttlMillis = ceilMillis(ttl);
-        return run(sql -> {
-            for (int i = 0; i < TRIES; i++) {
+        return run(deadline, sql -> {
+            for (int i = 0; i < TRIES && System.nanoTime() - deadline < 0; i++) {
                 Acquisition acquisition = dialect.acquire(sql, key, owner, ttlMillis, mark);
                 if (acquisition != null) {
                     return acquisition;
@@ -136,27 +144,31 @@ final class JdbcLockStore implements LockStore {
 
     @Override
     public Undo undoAcquire(String key, String owner, String attempt) {
-        prepare();
-        return run(sql -> dialect.undo(sql, key, owner, attempt)) ? Undo.RELEASED : Undo.NOTHING_TO_UNDO;
+        long deadline = deadline();
+        prepare(deadline);
+        return run(deadline, sql -> dialect.undo(sql, key, owner, attempt)) ? Undo.RELEASED : Undo.NOTHING_TO_UNDO;
     }
 
     @Override
     public Optional<Duration> refresh(String key, String owner, Duration ttl) {
-        prepare();
-        return run(sql -> dialect.refresh(sql, key, owner, ceilMillis(ttl)));
+        long deadline = deadline();
+        prepare(deadline);
+        return run(deadline, sql -> dialect.refresh(sql, key, owner, ceilMillis(ttl)));
     }
 
     /** Sets the row's expiry to 0 rather than deleting it: the row and its token stay. */
     @Override
     public boolean release(String key, String owner) {
-        prepare();
-        return run(sql -> dialect.release(sql, key, owner));
+        long deadline = deadline();
+        prepare(deadline);
+        return run(deadline, sql -> dialect.release(sql, key, owner));
     }
 
     @Override
     public Optional<StoredHold> read(String key) {
-        prepare();
-        return run(sql -> dialect.read(sql, key));
+        long deadline = deadline();
+        prepare(deadline);
+        return run(deadline, sql -> dialect.read(sql, key));
     }
 
     /** PostgreSQL pushes releases through LISTEN/NOTIFY; the others answer NONE, and waiters poll. */
@@ -181,7 +193,7 @@ final class JdbcLockStore implements LockStore {
     @Override
     public Duration ping() {
         long start = System.nanoTime();
-        run(sql -> {
+        run(deadline(), sql -> {
             try (var statement = sql.prepare("SELECT 1"); var rows = statement.executeQuery()) {
                 return rows.next();
             }
@@ -213,34 +225,62 @@ final class JdbcLockStore implements LockStore {
         }
     }
 
+    /** The deadline of an operation starting now, in {@link System#nanoTime()}. */
+    private long deadline() {
+        return System.nanoTime() + operationTimeout.toNanos();
+    }
+
     /**
-     * Runs {@code work} on a connection. Work that failed as a whole runs again on another
-     * connection, while half the operation timeout is left: a serialization failure or deadlock,
-     * or a connection the server had ended (a restart, {@code pg_terminate_backend}) before the
-     * pool noticed. Running again is safe for every operation: an acquire that did land is found
-     * as the owner's own hold (and the engine's undo covers what cannot be told), a refresh
-     * extends again, a release finds nothing more to release.
+     * Runs {@code work} on a connection, by {@code deadline} (pool wait and statements). Work that
+     * failed as a whole runs again on another connection while half the operation timeout is left:
+     * a serialization failure or deadlock (at most {@value #STATEMENT_TRIES} times), or a connection
+     * the server had ended (a restart, {@code pg_terminate_backend}) before the pool noticed, after
+     * a short pause. Running again is safe for every operation: an acquire that did land is found
+     * as the owner's own hold still marked with its attempt, a refresh extends again, a release
+     * finds nothing more to release. Earlier failures are kept as suppressed.
      */
-    private <T> T run(Connections.Work<T> work) {
-        long start = System.nanoTime();
+    private <T> T run(long deadline, Connections.Work<T> work) {
+        List<SQLException> earlier = new ArrayList<>();
         for (int i = 1; ; i++) {
             try {
                 Dialect known = dialect;
-                return connections.run(work, known != null && known.cancelsByQueryTimeout());
+                return connections.run(work, known != null && known.cancelsByQueryTimeout(), deadline);
             } catch (SQLException e) {
                 Dialect current = dialect;
-                boolean timeLeft = System.nanoTime() - start < operationTimeout.toNanos() / 2;
+                boolean timeLeft = deadline - System.nanoTime() > operationTimeout.toNanos() / 2;
                 // a pool may hand out every one of its connections that the server ended, one after the other
                 boolean lost = Dialect.isLostConnection(e);
                 boolean retry = lost || current != null && current.isWorthRetrying(e);
                 if (!lost && i >= STATEMENT_TRIES || !timeLeft || !retry) {
+                    RuntimeException failure;
                     if (current != null && current.isMissingTable(e) && prepared) {
-                        throw new IllegalStateException("the lock table " + table + " is gone (dropped while the Dlm"
-                                + " ran?): " + SqlFailure.describe(e, secrets), SqlFailure.withoutSecrets(e, secrets));
+                        failure = new IllegalStateException("the lock table " + table + " or its sequence is gone"
+                                + " (dropped while the Dlm ran?): " + SqlFailure.describe(e, secrets),
+                                SqlFailure.withoutSecrets(e, secrets));
+                    } else {
+                        failure = new SqlFailure(e, secrets);
                     }
-                    throw new SqlFailure(e, secrets);
+                    for (SQLException before : earlier) {
+                        failure.addSuppressed(SqlFailure.withoutSecrets(before, secrets));
+                    }
+                    throw failure;
+                }
+                earlier.add(e);
+                if (lost && !pause(Math.min(20L * i, 200L))) {
+                    throw new SqlFailure(e, secrets); // interrupted: no more tries
                 }
             }
+        }
+    }
+
+    /** A pause between tries on lost connections, so that a refusing server is not hammered; false if interrupted. */
+    private static boolean pause(long millis) {
+        try {
+            Thread.sleep(millis);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
         }
     }
 

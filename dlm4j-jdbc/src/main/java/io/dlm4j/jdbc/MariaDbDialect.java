@@ -36,7 +36,9 @@ final class MariaDbDialect extends Dialect {
                 + " VALUES (?, ?, NEXTVAL(" + table.sequence() + "), " + rememberNow() + " + ?, ?)"
                 + " ON DUPLICATE KEY UPDATE"
                 + " token = IF(" + expired + ", GREATEST(VALUES(token), token + 1), token),"
-                + " attempt = IF(" + expired + ", VALUES(attempt), IF(owner = VALUES(owner), NULL, attempt)),"
+                // a relock clears the mark, except a retry of the very attempt that made the hold
+                + " attempt = IF(" + expired + ", VALUES(attempt), IF(owner = VALUES(owner),"
+                + " IF(attempt <=> VALUES(attempt), attempt, NULL), attempt)),"
                 + " owner = IF(" + expired + ", VALUES(owner), owner),"
                 + " expires_at = IF(" + expired + ", VALUES(expires_at),"
                 + " IF(owner = VALUES(owner), GREATEST(expires_at, VALUES(expires_at)), expires_at))";

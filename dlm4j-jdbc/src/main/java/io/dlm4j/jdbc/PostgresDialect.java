@@ -35,7 +35,9 @@ final class PostgresDialect extends Dialect {
                 + " token = CASE WHEN " + takeover + " THEN GREATEST(EXCLUDED.token, l.token + 1) ELSE l.token END,"
                 + " expires_at = CASE WHEN " + takeover + " THEN EXCLUDED.expires_at"
                 + " ELSE GREATEST(l.expires_at, EXCLUDED.expires_at) END,"
-                + " attempt = CASE WHEN " + takeover + " THEN EXCLUDED.attempt ELSE NULL END,"
+                // a relock clears the mark, except a retry of the very attempt that made the hold
+                + " attempt = CASE WHEN " + takeover + " THEN EXCLUDED.attempt"
+                + " WHEN l.attempt = EXCLUDED.attempt THEN l.attempt ELSE NULL END,"
                 + " owner = EXCLUDED.owner"
                 + " WHERE l.owner = EXCLUDED.owner OR " + takeover
                 + " RETURNING owner, token, expires_at - " + now + " AS remaining, attempt)"
@@ -59,7 +61,8 @@ final class PostgresDialect extends Dialect {
 
     @Override
     String now() {
-        return "(extract(epoch from now()) * 1000)::bigint";
+        // truncated, as a stored expiry is: rounding up could make a hold end before now + ttl
+        return "floor(extract(epoch from now()) * 1000)::bigint";
     }
 
     @Override

@@ -29,6 +29,8 @@ final class PostgresReleaseListener implements ReleaseListener {
     private static final Logger LOG = LoggerFactory.getLogger(PostgresReleaseListener.class);
     /** How long one wait for notifications lasts: also how long close() may wait for the thread. */
     private static final int POLL_MILLIS = 100;
+    /** How long a silent LISTEN connection goes before it is asked whether the server is still there. */
+    static final long HEARTBEAT_MILLIS = 5_000;
     private static final Duration FIRST_RETRY = Duration.ofMillis(100);
     private static final Duration LAST_RETRY = Duration.ofSeconds(1);
 
@@ -91,18 +93,22 @@ final class PostgresReleaseListener implements ReleaseListener {
             while (!isClosed()) {
                 try (Connection connection = source.getConnection()) {
                     connection.setAutoCommit(true);
-                    connection.setNetworkTimeout(Connections.TIMEOUTS, networkTimeoutMillis);
+                    connection.setNetworkTimeout(Connections.DIRECT, networkTimeoutMillis);
+                    PGConnection notifications = connection.unwrap(PGConnection.class);
                     try (Statement statement = connection.createStatement()) {
                         statement.execute("LISTEN \"" + channel + "\"");
                     }
-                    if (warned) {
-                        LOG.info("{}: listening for releases again", description);
+                    try {
+                        if (warned) {
+                            LOG.info("{}: listening for releases again", description);
+                        }
+                        warned = false;
+                        retry = FIRST_RETRY;
+                        waiters.wakeAll();
+                        receive(connection, notifications);
+                    } finally {
+                        unlisten(connection); // whatever ended the receiving, the pool gets it back deaf
                     }
-                    warned = false;
-                    retry = FIRST_RETRY;
-                    waiters.wakeAll();
-                    receive(connection.unwrap(PGConnection.class));
-                    unlisten(connection);
                 } catch (SQLException | RuntimeException e) {
                     if (isClosed()) {
                         return;
@@ -130,13 +136,27 @@ final class PostgresReleaseListener implements ReleaseListener {
         }
     }
 
-    private void receive(PGConnection connection) throws SQLException {
+    /**
+     * Hands notifications to the waiters until closed. pgjdbc's wait for notifications sends
+     * nothing, so a connection that went half-open (a failover that moved the address, a network
+     * drop without a reset) would stay silent for ever: when nothing arrived for
+     * {@value #HEARTBEAT_MILLIS} ms, a {@code SELECT 1} asks the server, and fails within the
+     * network timeout if it is gone.
+     */
+    private void receive(Connection connection, PGConnection notifications) throws SQLException {
+        long lastHeard = System.nanoTime();
         while (!isClosed()) {
-            PGNotification[] notifications = connection.getNotifications(POLL_MILLIS);
-            if (notifications != null) {
-                for (PGNotification notification : notifications) {
+            PGNotification[] received = notifications.getNotifications(POLL_MILLIS);
+            if (received != null && received.length > 0) {
+                lastHeard = System.nanoTime();
+                for (PGNotification notification : received) {
                     waiters.wake(dialect.decode(notification.getParameter()));
                 }
+            } else if (System.nanoTime() - lastHeard > TimeUnit.MILLISECONDS.toNanos(HEARTBEAT_MILLIS)) {
+                try (Statement statement = connection.createStatement()) {
+                    statement.execute("SELECT 1");
+                }
+                lastHeard = System.nanoTime();
             }
         }
     }

@@ -19,9 +19,9 @@ final class UrlDataSource implements DataSource {
         this.loginTimeoutSeconds = loginTimeoutSeconds;
     }
 
+    /** The driver's own connect timeout applies: {@code DriverManager.setLoginTimeout} is global to the JVM. */
     @Override
     public Connection getConnection() throws SQLException {
-        DriverManager.setLoginTimeout(loginTimeoutSeconds);
         return DriverManager.getConnection(url);
     }
 

@@ -127,7 +127,7 @@ abstract class JdbcStoreContract {
 
         assertThatThrownBy(() -> dlm.newMutex("k").tryLock())
                 .isInstanceOf(LockBackendException.class)
-                .hasMessageContaining("the lock table " + table + " is gone");
+                .hasMessageContaining("the lock table " + table + " or its sequence is gone");
     }
 
     @Test

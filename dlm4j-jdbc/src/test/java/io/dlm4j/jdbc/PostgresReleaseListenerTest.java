@@ -100,6 +100,25 @@ class PostgresReleaseListenerTest {
     }
 
     @Test
+    void aSilentConnectionIsAskedAfterAWhileAndReplacedWhenItDoesNotAnswer() {
+        AtomicInteger wakeUps = new AtomicInteger();
+        listener.subscribe("k", wakeUps::incrementAndGet);
+        source.connects.release();
+        ScriptedConnection halfOpen = source.awaitConnection();
+        halfOpen.failHeartbeat = true; // what a read on a half-open connection ends in: the network timeout
+        await().until(() -> halfOpen.executed.contains("LISTEN \"dlm4j:dlm4j_locks\""));
+        int before = wakeUps.get();
+
+        await("the heartbeat finds it gone").atMost(Duration.ofMillis(PostgresReleaseListener.HEARTBEAT_MILLIS + 5_000))
+                .until(() -> halfOpen.closed);
+        assertThat(halfOpen.executed).contains("SELECT 1");
+        await("waiters are woken, as they may have missed releases").until(() -> wakeUps.get() > before);
+        source.connects.release();
+        ScriptedConnection next = source.awaitConnection();
+        await().until(() -> next.executed.contains("LISTEN \"dlm4j:dlm4j_locks\""));
+    }
+
+    @Test
     void closeDuringAConnectEndsTheListenerAndGivesTheLateConnectionBack() throws Exception {
         listener.subscribe("k", () -> { });
         await().until(() -> source.waitingForConnect.get() == 1);
@@ -207,6 +226,7 @@ class PostgresReleaseListenerTest {
         final List<String> executed = new CopyOnWriteArrayList<>();
         final BlockingQueue<Object> script = new LinkedBlockingQueue<>();
         volatile boolean closed;
+        volatile boolean failHeartbeat;
 
         void notify(String payload) {
             script.add(payload);
@@ -250,6 +270,9 @@ class PostgresReleaseListenerTest {
                                 throw new SQLException("closed", "08003");
                             }
                             executed.add((String) args[0]);
+                            if (failHeartbeat && "SELECT 1".equals(args[0])) {
+                                throw new SQLException("Read timed out", "08006");
+                            }
                             yield false;
                         }
                         case "close" -> null;
